@@ -1,0 +1,1 @@
+export { FacetCommand } from './base.js';

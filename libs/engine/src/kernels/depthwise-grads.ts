@@ -1,0 +1,136 @@
+// Depthwise convolution gradients for wasm (MobileFaceNet's depthwise blocks and its 7x7 GDC need them;
+// tfjs-backend-wasm ships neither).
+import { convGeometry, dilatedPaddedGradient, transposedConvFits } from './conv-geometry.js';
+import { f32, free, run, view, type KernelFn } from './wasm-util.js';
+
+type Pair = number | [number, number];
+type Backend = Parameters<KernelFn>[0]['backend'];
+type Info = Parameters<KernelFn>[0]['inputs'][string];
+
+/** dW[kh,kw,c,m] = Σ_{b,oh,ow} x[b, ih, iw, c] · dy[b,oh,ow,c·M+m], accumulated in float64. */
+export function depthwiseFilterGradient(
+  backend: Backend,
+  x: Info,
+  dy: Info,
+  filterShape: [number, number, number, number],
+  strides: Pair,
+  pad: unknown,
+  dimRoundingMode: unknown,
+  dilations: Pair = 1,
+) {
+  const g = convGeometry(x.shape, filterShape, strides, dilations, pad, dimRoundingMode, true);
+  const [kH, kW, C, M] = filterShape;
+  const acc = new Float64Array(kH * kW * C * M);
+  const xv = f32(backend, x);
+  const dv = f32(backend, dy);
+  const cm = C * M;
+  for (let kh = 0; kh < kH; kh++) {
+    for (let kw = 0; kw < kW; kw++) {
+      const tapBase = (kh * kW + kw) * cm;
+      for (let b = 0; b < g.batch; b++) {
+        for (let oh = 0; oh < g.outH; oh++) {
+          const ih = oh * g.strideH + kh * g.dilH - g.top;
+          if (ih < 0 || ih >= g.inH) continue;
+          for (let ow = 0; ow < g.outW; ow++) {
+            const iw = ow * g.strideW + kw * g.dilW - g.left;
+            if (iw < 0 || iw >= g.inW) continue;
+            const xo = ((b * g.inH + ih) * g.inW + iw) * C;
+            const dOff = ((b * g.outH + oh) * g.outW + ow) * cm;
+            if (M === 1) {
+              for (let c = 0; c < C; c++) acc[tapBase + c]! += xv[xo + c]! * dv[dOff + c]!;
+            } else {
+              for (let c = 0; c < C; c++) {
+                const xc = xv[xo + c]!;
+                for (let m = 0; m < M; m++) acc[tapBase + c * M + m]! += xc * dv[dOff + c * M + m]!;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  const out = backend.makeOutput([kH, kW, C, M], 'float32');
+  f32(backend, out).set(acc);
+  return out;
+}
+
+/** dx per channel multiplier m: a depthwise "valid" conv of the dilated, padded dy slice with the flipped filter. */
+export function depthwiseInputGradient(
+  backend: Backend,
+  dy: Info,
+  filter: Info,
+  inputShape: number[],
+  strides: Pair,
+  pad: unknown,
+  dimRoundingMode: unknown,
+  dilations: Pair = 1,
+) {
+  const fs = filter.shape as [number, number, number, number];
+  const g = convGeometry(inputShape, fs, strides, dilations, pad, dimRoundingMode, true);
+  if (!transposedConvFits(g)) {
+    throw new Error(`depthwise input gradient: padding larger than the kernel extent is not supported (${JSON.stringify(pad)})`);
+  }
+  const [kH, kW, C, M] = fs;
+  const kHe = (kH - 1) * g.dilH + 1;
+  const kWe = (kW - 1) * g.dilW + 1;
+  // [M, B, oh, ow, C] so each multiplier's channels are contiguous
+  const dyM = M === 1 ? dy : run(backend, 'Transpose', { x: view(dy, [g.batch, g.outH, g.outW, C, M]) }, { perm: [4, 0, 1, 2, 3] });
+  const perM = g.batch * g.outH * g.outW * C;
+  let out: Info | undefined;
+  for (let m = 0; m < M; m++) {
+    // fresh buffers per multiplier: XNNPACK caches operators by tensor id (see conv2d-grads.ts)
+    const padded = backend.makeOutput([g.batch, g.inH + kHe - 1, g.inW + kWe - 1, C], 'float32');
+    const flipped = backend.makeOutput([kH, kW, C, 1], 'float32');
+    dilatedPaddedGradient(f32(backend, dyM).subarray(m * perM, (m + 1) * perM), g, C, f32(backend, padded));
+    const w = f32(backend, filter);
+    const wf = f32(backend, flipped);
+    for (let kh = 0; kh < kH; kh++) {
+      for (let kw = 0; kw < kW; kw++) {
+        const src = ((kH - 1 - kh) * kW + (kW - 1 - kw)) * C * M;
+        const dst = (kh * kW + kw) * C;
+        for (let c = 0; c < C; c++) wf[dst + c] = w[src + c * M + m]!;
+      }
+    }
+    const part = run(
+      backend,
+      'DepthwiseConv2dNative',
+      { x: padded, filter: flipped },
+      { strides: [1, 1], pad: 'valid', dilations: [g.dilH, g.dilW], dimRoundingMode: undefined, dataFormat: 'NHWC' },
+    );
+    free(backend, padded, flipped);
+    if (!out) {
+      out = part;
+    } else {
+      const o = f32(backend, out);
+      const p = f32(backend, part);
+      for (let i = 0; i < o.length; i++) o[i]! += p[i]!;
+      free(backend, part);
+    }
+  }
+  if (dyM !== dy) free(backend, dyM);
+  return out!;
+}
+
+export const depthwiseConv2dNativeBackpropFilter: KernelFn = ({ inputs, attrs, backend }) =>
+  depthwiseFilterGradient(
+    backend,
+    inputs.x!,
+    inputs.dy!,
+    attrs.filterShape as [number, number, number, number],
+    attrs.strides as Pair,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    (attrs.dilations as Pair | undefined) ?? 1,
+  );
+
+export const depthwiseConv2dNativeBackpropInput: KernelFn = ({ inputs, attrs, backend }) =>
+  depthwiseInputGradient(
+    backend,
+    inputs.dy!,
+    inputs.filter!,
+    attrs.inputShape as number[],
+    attrs.strides as Pair,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    (attrs.dilations as Pair | undefined) ?? 1,
+  );

@@ -1,0 +1,22 @@
+// @facet/sdk: the typed public surface of Facet. Everything a user or the CLI needs is re-exported here, so that
+// one import gives one tfjs instance and one engine.
+export {
+  tf,
+  initEngine,
+  engineInfo,
+  BACKEND_CHOICES,
+  WASM_KERNELS,
+  probeThroughput,
+  type BackendChoice,
+  type BackendAttempt,
+  type EngineInfo,
+  type InitEngineOptions,
+  type ProbeResult,
+  type Tensor,
+  type Tensor1D,
+  type Tensor2D,
+  type Tensor3D,
+  type Tensor4D,
+  type Scalar,
+} from '@facet/engine';
+export { doctor, type DoctorReport } from './doctor.js';

@@ -1,0 +1,5 @@
+import type { Suite } from '../harness.js';
+import { kernelsSuite } from './kernels.js';
+
+/** Every benchmark suite; later issues add theirs here. */
+export const SUITES: Suite[] = [kernelsSuite];
