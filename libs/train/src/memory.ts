@@ -1,0 +1,56 @@
+// Engine-memory estimate of a training run, measured rather than guessed: one forward+backward at batch 1 and 2
+// under tf.profile gives the per-image activation cost; weights, gradients and optimizer slots are counted.
+// Needed because the wasm heap is capped at 4 GiB and an overrun silently corrupts memory instead of throwing.
+import type { Backbone } from '@facet/backbones';
+import { tf } from '@facet/engine';
+import type { Objective } from './objectives.js';
+
+/** What Facet lets one wasm instance use: 4 GiB minus room for fragmentation and kernel scratch buffers. */
+export const WASM_HEAP_BUDGET = 3.5 * 2 ** 30;
+
+export interface MemoryEstimate {
+  engineBytes: number;
+  fixedBytes: number;
+  perImageBytes: number;
+  headBytes: number;
+  maxBatch: number;
+}
+
+async function stepPeak(backbone: Backbone, batch: number, size: number): Promise<number> {
+  const saved = backbone.batchNorms().flatMap((l) => [tf.clone(l.runningMean), tf.clone(l.runningVar)]);
+  const vars = backbone.trainableVariables();
+  const startBytes = tf.memory().numBytes;
+  try {
+    const info = await tf.profile(() => {
+      const { value, grads } = tf.variableGrads(
+        () => tf.tidy(() => tf.mean(tf.square(backbone.apply(tf.zeros([batch, size, size, 3]), { training: true })))),
+        vars,
+      );
+      tf.dispose([value, ...Object.values(grads)]);
+    });
+    return info.peakBytes - startBytes;
+  } finally {
+    // the probe must not move the BN running statistics
+    backbone.batchNorms().forEach((l, i) => {
+      l.runningMean.assign(saved[2 * i]!);
+      l.runningVar.assign(saved[2 * i + 1]!);
+    });
+    tf.dispose(saved);
+  }
+}
+
+export async function estimateTrainingMemory(backbone: Backbone, objective: Objective, batch: number, size: number, twoViews: boolean): Promise<MemoryEstimate> {
+  const params = backbone.trainableVariables().reduce((s, v) => s + v.size, 0);
+  // weights + gradients + optimizer slot(s) + a clipped copy of the gradients
+  const fixedBytes = 4 * params * 4;
+  const p1 = await stepPeak(backbone, 1, size);
+  const p2 = await stepPeak(backbone, 2, size);
+  // kernels allocate scratch (im2col taps, padded gradients) outside the engine's accounting: +30 %
+  const perImageBytes = Math.max(0, p2 - p1) * 1.3;
+  const baseBytes = Math.max(0, p1 - perImageBytes / 1.3);
+  const views = twoViews ? 2 : 1;
+  const headBytes = objective.estimateEngineBytes(batch);
+  const engineBytes = fixedBytes + baseBytes + perImageBytes * batch * views + headBytes;
+  const maxBatch = Math.floor((WASM_HEAP_BUDGET - fixedBytes - baseBytes - headBytes) / (perImageBytes * views || 1));
+  return { engineBytes, fixedBytes, perImageBytes, headBytes, maxBatch };
+}

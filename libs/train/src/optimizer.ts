@@ -1,0 +1,135 @@
+// Backbone optimizers with PyTorch's exact semantics (insightface trains with torch.optim.SGD / AdamW), and
+// state that can be checkpointed. tfjs's own optimizers differ (no coupled weight decay, other Adam epsilon
+// placement) and do not expose their state in a stable way.
+import { tf } from '@facet/engine';
+
+export interface OptimizerState {
+  kind: 'sgd' | 'adamw';
+  step: number;
+  slots: Record<string, Float32Array>;
+}
+
+export interface BackboneOptimizer {
+  /** Apply one update with this step's learning rate; `grads` by variable name. */
+  apply(grads: Record<string, tf.Tensor>, lr: number): void;
+  getState(): OptimizerState;
+  setState(s: OptimizerState): void;
+  dispose(): void;
+}
+
+function slot(map: Map<string, tf.Variable>, v: tf.Variable, tag: string): tf.Variable {
+  const key = `${v.name}/${tag}`;
+  let s = map.get(key);
+  if (!s) {
+    s = tf.variable(tf.zerosLike(v), false);
+    map.set(key, s);
+  }
+  return s;
+}
+
+function exportSlots(map: Map<string, tf.Variable>): Record<string, Float32Array> {
+  const out: Record<string, Float32Array> = {};
+  for (const [k, v] of map) out[k] = v.dataSync() as Float32Array;
+  return out;
+}
+
+function importSlots(map: Map<string, tf.Variable>, vars: tf.Variable[], slots: Record<string, Float32Array>): void {
+  for (const v of map.values()) v.dispose();
+  map.clear();
+  const byName = new Map(vars.map((v) => [v.name, v]));
+  for (const [key, data] of Object.entries(slots)) {
+    const name = key.slice(0, key.lastIndexOf('/'));
+    const v = byName.get(name);
+    if (!v) throw new Error(`optimizer state names variable "${name}", which this model does not have`);
+    if (data.length !== v.size) throw new Error(`optimizer state for "${name}" has ${data.length} values, the variable ${v.size}`);
+    map.set(key, tf.variable(tf.tensor(data, v.shape), false));
+  }
+}
+
+/** torch.optim.SGD(momentum, weight_decay, dampening=0): g ← g + wd·w; buf ← μ·buf + g; w ← w − lr·buf. */
+export function sgd(vars: tf.Variable[], opts: { momentum: number; weightDecay: number }): BackboneOptimizer {
+  const slots = new Map<string, tf.Variable>();
+  let step = 0;
+  return {
+    apply(grads, lr) {
+      tf.tidy(() => {
+        for (const v of vars) {
+          const g0 = grads[v.name];
+          if (!g0) continue;
+          const g = opts.weightDecay ? tf.add(g0, tf.mul(v, opts.weightDecay)) : g0;
+          if (opts.momentum) {
+            const buf = slot(slots, v, 'momentum');
+            // PyTorch initialises the buffer with the first gradient; μ·0 + g is the same thing.
+            buf.assign(tf.add(tf.mul(buf, opts.momentum), g));
+            v.assign(tf.sub(v, tf.mul(buf, lr)));
+          } else {
+            v.assign(tf.sub(v, tf.mul(g, lr)));
+          }
+        }
+      });
+      step++;
+    },
+    getState: () => ({ kind: 'sgd', step, slots: exportSlots(slots) }),
+    setState(s) {
+      if (s.kind !== 'sgd') throw new Error(`optimizer state is ${s.kind}, this run uses sgd`);
+      importSlots(slots, vars, s.slots);
+      step = s.step;
+    },
+    dispose() {
+      for (const v of slots.values()) v.dispose();
+      slots.clear();
+    },
+  };
+}
+
+/** torch.optim.AdamW: w ← w − lr·wd·w; m,v moments; w ← w − lr·m̂/(√v̂ + ε). */
+export function adamw(vars: tf.Variable[], opts: { weightDecay: number; beta1?: number; beta2?: number; eps?: number }): BackboneOptimizer {
+  const b1 = opts.beta1 ?? 0.9;
+  const b2 = opts.beta2 ?? 0.999;
+  const eps = opts.eps ?? 1e-8;
+  const slots = new Map<string, tf.Variable>();
+  let step = 0;
+  return {
+    apply(grads, lr) {
+      step++;
+      const c1 = 1 - Math.pow(b1, step);
+      const c2 = 1 - Math.pow(b2, step);
+      tf.tidy(() => {
+        for (const v of vars) {
+          const g = grads[v.name];
+          if (!g) continue;
+          const m = slot(slots, v, 'm');
+          const s = slot(slots, v, 'v');
+          m.assign(tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1)));
+          s.assign(tf.add(tf.mul(s, b2), tf.mul(tf.square(g), 1 - b2)));
+          const decayed = opts.weightDecay ? tf.mul(v, 1 - lr * opts.weightDecay) : v;
+          const update = tf.div(tf.div(m, c1), tf.add(tf.sqrt(tf.div(s, c2)), eps));
+          v.assign(tf.sub(decayed, tf.mul(update, lr)));
+        }
+      });
+    },
+    getState: () => ({ kind: 'adamw', step, slots: exportSlots(slots) }),
+    setState(s) {
+      if (s.kind !== 'adamw') throw new Error(`optimizer state is ${s.kind}, this run uses adamw`);
+      importSlots(slots, vars, s.slots);
+      step = s.step;
+    },
+    dispose() {
+      for (const v of slots.values()) v.dispose();
+      slots.clear();
+    },
+  };
+}
+
+/**
+ * torch.nn.utils.clip_grad_norm_(params, maxNorm): scale all gradients by maxNorm/(‖g‖₂ + 1e-6) when the global
+ * norm exceeds maxNorm. Returns the clipped gradients (new tensors; the caller disposes both sets) and the norm.
+ */
+export function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: number): { grads: Record<string, tf.Tensor>; norm: number } {
+  const norm = tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))).dataSync()[0]!);
+  if (!(maxNorm > 0) || !(norm > maxNorm)) return { grads, norm };
+  const scale = maxNorm / (norm + 1e-6);
+  const out: Record<string, tf.Tensor> = {};
+  for (const [k, g] of Object.entries(grads)) out[k] = tf.mul(g, scale);
+  return { grads: out, norm };
+}
