@@ -1,10 +1,13 @@
 import { defineConfig } from 'tsup';
 
+// loader-worker is a second entry: BatchLoader starts it with new Worker(dist/loader-worker.js).
+// esbuild is only imported when running from TypeScript source (to bundle the worker), never from dist.
 export default defineConfig({
-  entry: ['src/index.ts'],
+  external: ['esbuild'],
+  entry: { index: 'src/index.ts', 'loader-worker': 'src/loader-worker.ts' },
   format: ['esm'],
   target: 'node20',
-  dts: true,
+  dts: { entry: { index: 'src/index.ts' } },
   clean: true,
   sourcemap: true,
 });

@@ -20,3 +20,7 @@ export {
   type Scalar,
 } from '@facet/engine';
 export { doctor, type DoctorReport } from './doctor.js';
+export * from '@facet/metrics';
+export * from '@facet/plot';
+export * from '@facet/eval';
+export * from '@facet/data';

@@ -1,5 +1,6 @@
 import type { Suite } from '../harness.js';
+import { dataSuite } from './data.js';
 import { kernelsSuite } from './kernels.js';
 
 /** Every benchmark suite; later issues add theirs here. */
-export const SUITES: Suite[] = [kernelsSuite];
+export const SUITES: Suite[] = [kernelsSuite, dataSuite];

@@ -1,0 +1,265 @@
+import { basename, join, resolve } from 'node:path';
+import * as sdk from '@facet/sdk';
+import {
+  embedDataset,
+  evaluateIdentification,
+  evaluatePairs,
+  gatherRows,
+  initEngine,
+  plotCmc,
+  plotRocComparison,
+  plotVerification,
+  readEmbeddings,
+  readPairsIndex,
+  summarizeVerification,
+  verify,
+  writeFileAtomic,
+  type BackendChoice,
+  type EmbeddingModel,
+  type PairImages,
+  type RocCurve,
+  type VerificationMetric,
+  type VerificationSummary,
+} from '@facet/sdk';
+import { Args, Flags } from '@oclif/core';
+import cliProgress from 'cli-progress';
+import { FacetCommand } from '../base.js';
+
+// Models and datasets come from @facet/backbones and @facet/data through the SDK. They are looked up at run time
+// so that `--embeddings` (which needs neither) keeps working in a build where those libs are missing or changed.
+interface ModelDataApi {
+  loadBackbone(dir: string): Promise<EmbeddingModel & { dispose?(): void }>;
+  loadBin(path: string, opts?: { imageSize?: number }): Promise<PairImages>;
+  loadPairs(pairsPath: string, root: string, opts?: { imageSize?: number }): Promise<PairImages>;
+  syntheticVerificationSet(opts: { imageSize?: number; pairs?: number; seed?: number }): PairImages;
+  openDataset(path: string, opts?: { imageSize?: number }): Promise<{ size: number; labels: Int32Array; read(i: number): Promise<Uint8Array> }>;
+}
+
+function api<K extends keyof ModelDataApi>(name: K): ModelDataApi[K] {
+  const fn = (sdk as unknown as Partial<ModelDataApi>)[name];
+  if (typeof fn !== 'function') {
+    throw new Error(`this build of @facet/sdk has no ${name}() (libs/backbones or libs/data not built); use --embeddings, or rebuild with npm run build.`);
+  }
+  return fn as ModelDataApi[K];
+}
+
+export interface IdentificationRow {
+  set: string;
+  probes: number;
+  galleryClasses: number;
+  galleryOnlyClasses: number;
+  rank1: number;
+  rank5: number;
+  cmc: Array<{ rank: number; rate: number }>;
+}
+
+export interface EvalResult {
+  model: string | null;
+  flip: boolean;
+  metric: VerificationMetric;
+  verification: VerificationSummary[];
+  identification: IdentificationRow[];
+  plots: string[];
+  out: string;
+}
+
+function bar(label: string) {
+  if (!process.stderr.isTTY) return { update: (_d: number, _t: number) => {}, stop: () => {} };
+  const b = new cliProgress.SingleBar(
+    { format: `${label} |{bar}| {value}/{total} images`, stream: process.stderr, hideCursor: true, barsize: 24 },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = false;
+  return {
+    update(done: number, total: number) {
+      if (!started) b.start(total, 0);
+      started = true;
+      b.update(done);
+    },
+    stop: () => started && b.stop(),
+  };
+}
+
+const pct = (v: number) => (100 * v).toFixed(2);
+
+export default class Eval extends FacetCommand {
+  static description =
+    "Evaluate a model (or embeddings made anywhere): insightface's 10-fold verification on .bin sets or pairs lists, ROC/AUC/EER/TAR@FAR, 1:N identification with CMC; prints a table and writes plots";
+  static examples = [
+    '<%= config.bin %> eval runs/r18 --bin lfw.bin --bin cfp_fp.bin --bin agedb_30.bin',
+    '<%= config.bin %> eval runs/r18 --pairs pairs.txt --root lfw-aligned/',
+    '<%= config.bin %> eval --embeddings emb.npy --pairs-index pairs.json --out eval-python-model',
+    '<%= config.bin %> eval runs/r18 --identify faces/ --json',
+    '<%= config.bin %> eval runs/r18 --synthetic',
+  ];
+  static args = {
+    model: Args.string({ description: 'model folder (as saved by facet train); not needed with --embeddings', required: false }),
+  };
+  static flags = {
+    bin: Flags.string({ description: 'insightface verification .bin (repeat for several sets)', multiple: true }),
+    pairs: Flags.string({ description: 'LFW-style pairs.txt (with --root)' }),
+    root: Flags.string({ description: 'image folder the --pairs entries refer to' }),
+    embeddings: Flags.string({ description: '.npy of [N, dim] embeddings made elsewhere (float32/float64)' }),
+    'pairs-index': Flags.string({ description: 'JSON pairs over --embeddings rows: [[i, j, same], …] or {"issame": […]} (.bin order)' }),
+    labels: Flags.string({ description: 'JSON with "labels" (or a plain array) for identification on --embeddings (default: the .json beside the .npy)' }),
+    synthetic: Flags.boolean({ description: 'also verify on held-out synthetic pairs (the built-in data npm start trains on)' }),
+    'synthetic-pairs': Flags.integer({ description: 'number of synthetic pairs (half genuine)', default: 600, min: 20 }),
+    identify: Flags.string({ description: 'image folder (one sub-folder per identity) for 1:N identification' }),
+    out: Flags.string({ char: 'o', description: 'folder for plots and results.json', default: 'facet-eval' }),
+    flip: Flags.boolean({ description: 'flip test: embed image + mirror (insightface); --no-flip to disable', default: true, allowNo: true }),
+    metric: Flags.string({ description: '10-fold score: squared L2 (insightface) or cosine', options: ['l2', 'cosine'], default: 'l2' }),
+    folds: Flags.integer({ description: 'number of contiguous folds', default: 10, min: 2 }),
+    'batch-size': Flags.integer({ description: 'images per forward pass', default: 64, min: 1 }),
+    'gallery-per-class': Flags.integer({ description: 'gallery images per identity for --identify', default: 1, min: 1 }),
+    seed: Flags.integer({ description: 'seed of the gallery/probe split', default: 0 }),
+    plots: Flags.boolean({ description: 'write plots (--no-plots to skip)', default: true, allowNo: true }),
+  };
+
+  async run(): Promise<EvalResult> {
+    const { args, flags } = await this.parse(Eval);
+    const needsModel = Boolean(flags.bin?.length || flags.pairs || flags.identify || flags.synthetic);
+    if (!needsModel && !flags.embeddings) {
+      throw new Error(
+        'nothing to evaluate: pass --bin, --pairs with --root, --identify or --synthetic (with a model folder), or --embeddings with --pairs-index / --labels.',
+      );
+    }
+    if (needsModel && !args.model) throw new Error('--bin, --pairs, --identify and --synthetic embed images: pass the model folder as the first argument.');
+    if (flags.pairs && !flags.root) throw new Error('--pairs needs --root, the folder its image names refer to.');
+    if ((flags['pairs-index'] || flags.labels) && !flags.embeddings) throw new Error('--pairs-index and --labels refer to rows of --embeddings; pass --embeddings emb.npy.');
+    await initEngine({ backend: flags.backend as BackendChoice });
+
+    const out = resolve(flags.out);
+    const metric = flags.metric as VerificationMetric;
+    const evalOpts = { flip: flags.flip, batchSize: flags['batch-size'], metric, folds: flags.folds };
+    const result: EvalResult = { model: args.model ?? null, flip: flags.flip, metric, verification: [], identification: [], plots: [], out };
+    const rocs: Array<{ name: string; roc: RocCurve }> = [];
+    const addVerification = async (name: string, report: Parameters<typeof summarizeVerification>[1], xnorm?: number) => {
+      result.verification.push(summarizeVerification(name, report, xnorm === undefined ? {} : { xnorm }));
+      rocs.push({ name, roc: report.roc });
+      if (flags.plots) result.plots.push(...(await plotVerification(report, out, name)));
+    };
+
+    if (needsModel) {
+      const model = await api('loadBackbone')(args.model!);
+      try {
+        const size = { imageSize: model.inputSize };
+        const sets: Array<{ name: string; load: () => Promise<PairImages> }> = [
+          ...(flags.bin ?? []).map((p) => ({ name: basename(p).replace(/\.bin$/i, ''), load: () => api('loadBin')(p, size) })),
+          ...(flags.pairs ? [{ name: basename(flags.pairs).replace(/\.[^.]+$/, ''), load: () => api('loadPairs')(flags.pairs!, flags.root!, size) }] : []),
+          ...(flags.synthetic
+            ? [{ name: 'synthetic', load: async () => api('syntheticVerificationSet')({ ...size, pairs: flags['synthetic-pairs'], seed: flags.seed }) }]
+            : []),
+        ];
+        for (const s of sets) {
+          const set = await s.load();
+          const skipped = (set as { skipped?: string[] }).skipped;
+          if (skipped?.length) this.warn(`${s.name}: ${skipped.length} pairs skipped as unreadable (${skipped.slice(0, 3).join('; ')}${skipped.length > 3 ? '; …' : ''})`);
+          const progress = bar(s.name);
+          const ev = await evaluatePairs(model, set, { ...evalOpts, onProgress: progress.update });
+          progress.stop();
+          await addVerification(s.name, ev.report, ev.xnorm);
+        }
+        if (flags.identify) {
+          const name = basename(resolve(flags.identify));
+          const ds = await api('openDataset')(flags.identify, size);
+          const progress = bar(name);
+          const emb = await embedDataset(model, ds, { flip: flags.flip, batchSize: flags['batch-size'], onProgress: progress.update });
+          progress.stop();
+          await this.identify(result, name, emb.embeddings, ds.labels, emb.dim, flags, out);
+        }
+      } finally {
+        model.dispose?.();
+      }
+    }
+
+    if (flags.embeddings) {
+      const name = basename(flags.embeddings).replace(/\.npy$/i, '');
+      const file = readEmbeddings(flags.embeddings, flags.labels);
+      if (flags['pairs-index']) {
+        const idx = readPairsIndex(flags['pairs-index'], file.count);
+        const report = verify(gatherRows(file.embeddings, file.dim, idx.a), gatherRows(file.embeddings, file.dim, idx.b), idx.issame, {
+          dim: file.dim,
+          metric,
+          folds: flags.folds,
+        });
+        await addVerification(name, report);
+      }
+      const labels = file.meta?.labels ?? (Array.isArray(file.meta) ? (file.meta as number[]) : undefined);
+      if (flags.labels || (!flags['pairs-index'] && labels)) {
+        if (!labels || labels.length !== file.count || !labels.every((l) => Number.isInteger(l))) {
+          throw new Error(`${flags.labels ?? 'the .json beside ' + flags.embeddings} needs "labels": one integer per embedding row (${file.count}).`);
+        }
+        await this.identify(result, name, file.embeddings, Int32Array.from(labels), file.dim, flags, out);
+      } else if (!flags['pairs-index']) {
+        throw new Error(`${flags.embeddings}: pass --pairs-index for verification or --labels for identification (no labels found beside it).`);
+      }
+    }
+
+    if (flags.plots && rocs.length > 1) result.plots.push(...(await plotRocComparison(rocs, out, 'roc-all', 'ROC of every set')));
+    writeFileAtomic(join(out, 'results.json'), JSON.stringify(result, null, 1) + '\n');
+    this.render(result);
+    return result;
+  }
+
+  private async identify(
+    result: EvalResult,
+    name: string,
+    embeddings: Float32Array,
+    labels: Int32Array,
+    dim: number,
+    flags: { seed: number; 'gallery-per-class': number; plots: boolean },
+    out: string,
+  ): Promise<void> {
+    const ev = evaluateIdentification(embeddings, labels, dim, { seed: flags.seed, galleryPerClass: flags['gallery-per-class'] });
+    const r = ev.result;
+    result.identification.push({
+      set: name,
+      probes: r.probes,
+      galleryClasses: r.galleryClasses,
+      galleryOnlyClasses: ev.galleryOnlyClasses,
+      rank1: r.rank1,
+      rank5: r.rank5,
+      cmc: Array.from(r.ranks, (rank, i) => ({ rank, rate: r.cmc[i]! })),
+    });
+    if (flags.plots) result.plots.push(...(await plotCmc(r, out, name)));
+  }
+
+  private render(result: EvalResult): void {
+    if (result.verification.length) {
+      const rows = result.verification.map((v) => {
+        const t3 = v.tarAtFar.find((t) => t.far === 1e-3);
+        return [
+          v.set,
+          String(v.pairs),
+          `${pct(v.accuracy)} ± ${pct(v.std)}`,
+          v.auc.toFixed(4),
+          pct(v.eer),
+          t3?.tar == null ? 'n/a' : pct(t3.tar),
+          v.bestThresholdCosine.toFixed(3),
+        ];
+      });
+      this.table(['set', 'pairs', 'accuracy % (10-fold)', 'AUC', 'EER %', 'TAR@FAR=1e-3 %', 'best cos thr'], rows);
+      for (const v of result.verification) {
+        const farLine = v.tarAtFar.map((t) => `${t.far.toExponential(0)}: ${t.tar == null ? 'n/a' : pct(t.tar)}`).join(', ');
+        this.log(`  ${v.set}: TAR@FAR ${farLine}${v.xnorm !== undefined ? `; XNorm ${v.xnorm.toFixed(2)}` : ''}`);
+        for (const t of v.tarAtFar) if (t.note) this.log(`    FAR ${t.far.toExponential(0)}: ${t.note}`);
+      }
+    }
+    if (result.identification.length) {
+      if (result.verification.length) this.log('');
+      this.table(
+        ['set', 'probes', 'gallery ids', 'rank-1 %', 'rank-5 %'],
+        result.identification.map((r) => [r.set, String(r.probes), String(r.galleryClasses), pct(r.rank1), pct(r.rank5)]),
+      );
+    }
+    this.log(`results: ${join(result.out, 'results.json')}${result.plots.length ? `; ${result.plots.length} plot files in ${result.out}` : ''}`);
+  }
+
+  private table(head: string[], rows: string[][]): void {
+    const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+    const line = (cells: string[]) => cells.map((s, c) => (c === 0 ? s.padEnd(widths[c]!) : s.padStart(widths[c]!))).join('  ');
+    this.log(line(head));
+    this.log(widths.map((w) => '─'.repeat(w)).join('  '));
+    for (const r of rows) this.log(line(r));
+  }
+}
