@@ -23,4 +23,6 @@ export { doctor, type DoctorReport } from './doctor.js';
 export * from '@facet/metrics';
 export * from '@facet/plot';
 export * from '@facet/eval';
+export * from '@facet/heads';
+export * from '@facet/partial-fc';
 export * from '@facet/data';

@@ -1,6 +1,7 @@
 import type { Suite } from '../harness.js';
 import { dataSuite } from './data.js';
 import { kernelsSuite } from './kernels.js';
+import { partialFcSuite } from './partial-fc.js';
 
 /** Every benchmark suite; later issues add theirs here. */
-export const SUITES: Suite[] = [kernelsSuite, dataSuite];
+export const SUITES: Suite[] = [kernelsSuite, dataSuite, partialFcSuite];
