@@ -172,7 +172,7 @@ describe('replaced reductions, matmul, slice and the gather gradient', () => {
     expect(maxAbsDiff(got[1]!, ref[1]!)).toBeLessThan(1e-6);
   });
 
-  it('BatchMatMul with transposed operands, Sum/Mean over leading axes, Slice', async () => {
+  it('BatchMatMul with transposed operands, Sum/Mean over leading axes, Slice, OneHot (float32 and int32)', async () => {
     const a = randomArray(3 * 37 * 29, 21);
     const b = randomArray(3 * 29 * 41, 22);
     const x = randomArray(4 * 9 * 9 * 7, 23);
@@ -192,6 +192,9 @@ describe('replaced reductions, matmul, slice and the gather gradient', () => {
         tf.slice(X, [1, 2, 3, 0], [2, 5, 4, 7]),
         tf.slice(X, [0, 1, 0, 2], [4, 3, 9, 3]),
         tf.slice(X, [3, 0, 0, 0], [1, 9, 9, 7]),
+        tf.oneHot(tf.tensor1d([2, 0, 4, -1, 3], 'int32'), 5, 1, 0, 'float32'),
+        tf.oneHot(tf.tensor1d([1, 1, 0], 'int32'), 3, 2.5, -0.5, 'float32'),
+        tf.cast(tf.oneHot(tf.tensor1d([1, 2], 'int32'), 3), 'float32'),
       ];
     };
     const ref = await onBackend('cpu', compute);

@@ -1,6 +1,7 @@
 import { tf } from '../tf.js';
 import { conv2DBackpropFilter, conv2DBackpropInput } from './conv2d-grads.js';
 import { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput } from './depthwise-grads.js';
+import { oneHot } from './one-hot.js';
 import { batchMatMul, mean, slice, sum, unsortedSegmentSum } from './reductions.js';
 import { captureOriginal, type KernelFn } from './wasm-util.js';
 
@@ -15,6 +16,7 @@ export const WASM_KERNELS: ReadonlyArray<{ name: string; kind: 'added' | 'replac
   { name: 'Sum', kind: 'replaced', fn: sum },
   { name: 'Mean', kind: 'replaced', fn: mean },
   { name: 'Slice', kind: 'replaced', fn: slice },
+  { name: 'OneHot', kind: 'replaced', fn: oneHot },
 ];
 
 let done = false;
