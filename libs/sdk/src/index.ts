@@ -25,4 +25,6 @@ export * from '@facet/plot';
 export * from '@facet/eval';
 export * from '@facet/heads';
 export * from '@facet/partial-fc';
+export * from '@facet/backbones';
 export * from '@facet/data';
+export * from '@facet/train';

@@ -1,5 +1,5 @@
 // Dataset and validation-set specs of a training config → data-lib objects.
-import { BatchLoader, SyntheticFaceDataset, loadBin, loadPairs, openDataset, syntheticVerificationSet, type AugmentOptions, type FaceDataset, type VerificationSet } from '@facet/data';
+import { HELD_OUT_IDENTITY_OFFSET, BatchLoader, SyntheticFaceDataset, loadBin, loadPairs, openDataset, syntheticVerificationSet, type AugmentOptions, type FaceDataset, type VerificationSet } from '@facet/data';
 import type { TrainConfig } from './config.js';
 
 /** 'name:key=value,key=value' → { name, params }. */
@@ -42,8 +42,6 @@ export async function openTrainingDataset(cfg: TrainConfig, onWarning: (m: strin
   return openDataset(cfg.dataset, { imageSize: cfg.inputSize, onWarning });
 }
 
-/** Held-out synthetic identities start here, far from any training identity range. */
-export const SYNTHETIC_VAL_OFFSET = 100_000;
 
 export async function openValidationSet(spec: string, cfg: TrainConfig): Promise<VerificationSet> {
   const { name, params } = parseSpec(spec);
@@ -53,7 +51,7 @@ export async function openValidationSet(spec: string, cfg: TrainConfig): Promise
       imagesPerIdentity: int(params, 'images', 10, spec),
       pairs: int(params, 'pairs', 600, spec),
       seed: int(params, 'seed', 1, spec),
-      identityOffset: int(params, 'offset', SYNTHETIC_VAL_OFFSET, spec),
+      identityOffset: int(params, 'offset', HELD_OUT_IDENTITY_OFFSET, spec),
       imageSize: cfg.inputSize,
     });
   }

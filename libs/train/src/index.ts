@@ -1,6 +1,21 @@
-// (temporary surface while the libs train depends on are being written)
-export { DEFAULT_CONFIG, QUICKSTART_CONFIG, CONFIG_KEYS, ConfigError, resolveConfig, mergeConfig, readConfigFile, effectiveLr, type TrainConfig } from './config.js';
+export { train, type StepReport, type TrainEvent, type TrainRunOptions, type TrainSummary } from './trainer.js';
+export {
+  DEFAULT_CONFIG,
+  QUICKSTART_CONFIG,
+  CONFIG_KEYS,
+  ConfigError,
+  resolveConfig,
+  mergeConfig,
+  readConfigFile,
+  effectiveLr,
+  type TrainConfig,
+  type HeadName,
+  type ObjectiveName,
+  type OptimizerName,
+} from './config.js';
 export { polynomialWarmupLr } from './schedule.js';
 export { sgd, adamw, clipByGlobalNorm, type BackboneOptimizer, type OptimizerState } from './optimizer.js';
 export { writeCheckpoint, readCheckpoint, latestCheckpoint } from './checkpoint.js';
-export { writeFileAtomic } from './atomic.js';
+export { plotRun } from './plots.js';
+export { estimateTrainingMemory, WASM_HEAP_BUDGET, type MemoryEstimate } from './memory.js';
+export { rawPixelAccuracy, validateOn, toModelInput, type ValidationResult } from './validation.js';

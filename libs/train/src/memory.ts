@@ -43,11 +43,13 @@ export async function estimateTrainingMemory(backbone: Backbone, objective: Obje
   const params = backbone.trainableVariables().reduce((s, v) => s + v.size, 0);
   // weights + gradients + optimizer slot(s) + a clipped copy of the gradients
   const fixedBytes = 4 * params * 4;
-  const p1 = await stepPeak(backbone, 1, size);
+  // training-mode BN needs at least 2 images; the difference of two probes is the per-image cost
   const p2 = await stepPeak(backbone, 2, size);
+  const p4 = await stepPeak(backbone, 4, size);
+  const perImage = Math.max(0, p4 - p2) / 2;
   // kernels allocate scratch (im2col taps, padded gradients) outside the engine's accounting: +30 %
-  const perImageBytes = Math.max(0, p2 - p1) * 1.3;
-  const baseBytes = Math.max(0, p1 - perImageBytes / 1.3);
+  const perImageBytes = perImage * 1.3;
+  const baseBytes = Math.max(0, p2 - 2 * perImage);
   const views = twoViews ? 2 : 1;
   const headBytes = objective.estimateEngineBytes(batch);
   const engineBytes = fixedBytes + baseBytes + perImageBytes * batch * views + headBytes;

@@ -88,7 +88,7 @@ export function softmaxObjective(cfg: TrainConfig, numClasses: number): Objectiv
     twoViews: false,
     loss(emb, labels) {
       const lab = tf.tensor1d(labels, 'int32');
-      const loss = softmaxLoss(emb, w, lab, b);
+      const loss = softmaxLoss(emb, w as tf.Variable<tf.Rank.R2>, lab, b as tf.Variable<tf.Rank.R1>);
       acc = tf.tidy(() => {
         const pred = tf.argMax(tf.add(tf.matMul(emb, w), b), 1);
         return tf.mean(tf.cast(tf.equal(pred, lab), 'float32')).dataSync()[0];

@@ -4,7 +4,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createBackbone, saveBackbone, type Backbone } from '@facet/backbones';
-import type { Batch, FaceDataset } from '@facet/data';
+import { writeLabelMap, type Batch, type FaceDataset } from '@facet/data';
 import { initEngine, tf } from '@facet/engine';
 import { writeFileAtomic } from './atomic.js';
 import { latestCheckpoint, readCheckpoint, writeCheckpoint, type TypedArray } from './checkpoint.js';
@@ -239,9 +239,11 @@ export async function train(config: TrainConfig, opts: TrainRunOptions = {}): Pr
   };
 
   const validation: ValidationResult[] = [];
-  const runValidation = async (step: number) => {
+  const evalPlots: string[] = [];
+  const runValidation = async (step: number, final = false) => {
     for (const set of valSets) {
-      const r = await validateOn(backbone, set, step);
+      const { plots, ...r } = await validateOn(backbone, set, step, final ? join(out, 'plots') : undefined);
+      if (plots) evalPlots.push(...plots);
       validation.push(r);
       appendFileSync(join(out, 'val.jsonl'), JSON.stringify(r) + '\n');
       emit({ type: 'validation', message: `step ${step} ${r.target}: accuracy ${(100 * r.accuracy).toFixed(2)} ± ${(100 * r.std).toFixed(2)} %`, data: r });
@@ -324,12 +326,12 @@ export async function train(config: TrainConfig, opts: TrainRunOptions = {}): Pr
   save(step);
   await loader.close();
   const seconds = (performance.now() - t0) / 1000;
-  if (stoppedBy !== 'signal') await runValidation(step);
+  if (stoppedBy !== 'signal') await runValidation(step, true);
   const modelDir = join(out, 'model');
   await saveBackbone(backbone, modelDir, { classNames: dataset.classNames, trainedSteps: step, objective: objective.name });
-  writeFileAtomic(join(modelDir, 'labels.json'), JSON.stringify({ dataset: dataset.name, numClasses: dataset.numClasses, classNames: dataset.classNames }, null, 1));
+  await writeLabelMap(modelDir, dataset);
   const rawPixelBaseline = valSets.map((s) => rawPixelAccuracy(s));
-  const plots = await plotRun(out);
+  const plots = [...(await plotRun(out)), ...evalPlots];
   const summary: TrainSummary = {
     output: out,
     modelDir,

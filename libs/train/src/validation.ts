@@ -1,7 +1,7 @@
 // Verification accuracy on held-out pairs during and after training (insightface's CallBackVerification).
 import { tf } from '@facet/engine';
 import type { VerificationSet } from '@facet/data';
-import { embed, verify, type EmbeddingModel } from '@facet/eval';
+import { embed, plotVerification, verify, type EmbeddingModel } from '@facet/eval';
 
 export interface ValidationResult {
   target: string;
@@ -27,18 +27,21 @@ export function toModelInput(images: Uint8Array[], imageSize: number, size: numb
   });
 }
 
-export async function validateOn(model: EmbeddingModel, set: VerificationSet, step: number): Promise<ValidationResult> {
+/** Validate; with `plotDir`, also draw the ROC and genuine/impostor score plots of this set. */
+export async function validateOn(model: EmbeddingModel, set: VerificationSet, step: number, plotDir?: string): Promise<ValidationResult & { plots?: string[] }> {
   const a = toModelInput(set.imagesA, set.imageSize, model.inputSize);
   const b = toModelInput(set.imagesB, set.imageSize, model.inputSize);
   const ea = await embed(model, a, { flip: true });
   const eb = await embed(model, b, { flip: true });
   const dim = ea.length / set.issame.length;
   const r = verify(ea, eb, set.issame, { dim });
+  const plots = plotDir ? await plotVerification(r, plotDir, set.name) : undefined;
   return {
+    plots,
     target: set.name,
     step,
     pairs: set.issame.length,
-    accuracy: r.accuracy.mean,
+    accuracy: r.accuracy.accuracy,
     std: r.accuracy.std,
     auc: r.auc,
     bestThresholdCosine: r.bestThresholdCosine,
@@ -60,5 +63,5 @@ export function rawPixelAccuracy(set: VerificationSet): ValidationResult {
     return x;
   };
   const r = verify(norm(a), norm(b), set.issame, { dim });
-  return { target: `${set.name} (raw pixels)`, step: 0, pairs: set.issame.length, accuracy: r.accuracy.mean, std: r.accuracy.std, auc: r.auc };
+  return { target: `${set.name} (raw pixels)`, step: 0, pairs: set.issame.length, accuracy: r.accuracy.accuracy, std: r.accuracy.std, auc: r.auc };
 }

@@ -1,7 +1,8 @@
 import type { Suite } from '../harness.js';
+import { backbonesSuite } from './backbones.js';
 import { dataSuite } from './data.js';
 import { kernelsSuite } from './kernels.js';
 import { partialFcSuite } from './partial-fc.js';
 
 /** Every benchmark suite; later issues add theirs here. */
-export const SUITES: Suite[] = [kernelsSuite, dataSuite, partialFcSuite];
+export const SUITES: Suite[] = [kernelsSuite, backbonesSuite, dataSuite, partialFcSuite];

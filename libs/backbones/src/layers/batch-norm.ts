@@ -1,0 +1,101 @@
+// PyTorch BatchNorm2d / BatchNorm1d on NHWC (or [N, C]) tensors.
+// Training (Ioffe & Szegedy 2015, Alg. 1): y = γ·(x − μ_B)/√(σ²_B + ε) + β with the *biased* batch variance σ²_B;
+// running stats: r ← (1 − momentum)·r + momentum·s, where s uses the *unbiased* variance σ²_B·n/(n − 1)
+// (torch.nn.functional.batch_norm). Inference: μ, σ² = running stats.
+// Written as y = x·a + c with per-channel a = γ/√(σ² + ε), c = β − μ·a: two full-size ops, foldable into the
+// preceding convolution later.
+import { tf } from '@facet/engine';
+import { constant } from '../init.js';
+import type { ForwardContext, NetworkBuilder } from '../network.js';
+import type { BatchNormLayer } from '../types.js';
+
+export interface BatchNormOptions {
+  eps?: number;
+  momentum?: number;
+  /** insightface's IResNet embedding BN1d: γ fixed at 1 and excluded from training. */
+  frozenWeight?: boolean;
+}
+
+export interface BatchNorm {
+  apply(x: tf.Tensor, ctx: ForwardContext): tf.Tensor;
+}
+
+export function batchNorm(b: NetworkBuilder, name: string, channels: number, o: BatchNormOptions = {}): BatchNorm {
+  const eps = o.eps ?? 1e-5;
+  const momentum = o.momentum ?? 0.1;
+  b.param(`${name}.weight`, [channels], constant(1), { trainable: !o.frozenWeight });
+  b.param(`${name}.bias`, [channels], constant(0));
+  b.param(`${name}.running_mean`, [channels], constant(0), { buffer: true });
+  b.param(`${name}.running_var`, [channels], constant(1), { buffer: true });
+  b.batchNorms.push({ name, channels, eps, momentum });
+  return { apply: (x, ctx) => applyBatchNorm(ctx, name, x) };
+}
+
+export function applyBatchNorm(ctx: ForwardContext, name: string, x: tf.Tensor): tf.Tensor {
+  const layer = ctx.batchNorm(name);
+  ctx.onBatchNorm?.(layer, x);
+  const axes = x.rank === 2 ? [0] : [0, 1, 2];
+  if (ctx.training) {
+    const n = x.size / layer.channels;
+    if (n < 2) {
+      throw new Error(
+        `BatchNorm ${name}: training needs more than one value per channel (got ${x.shape.join('×')}); use a batch of at least 2`,
+      );
+    }
+    if (ctx.fusedBatchNorm) return trainingBatchNorm(layer, axes, n)(x, layer.weight, layer.bias);
+    const { mean, variance } = tf.moments(x, axes);
+    updateRunningStats(layer, mean, variance, n);
+    return affine(x, layer.weight, layer.bias, mean, variance, layer.eps);
+  }
+  // inference: a per-channel affine map of the running statistics (plain ops: differentiable w.r.t. x for inversion)
+  return affine(x, layer.weight, layer.bias, layer.runningMean, layer.runningVar, layer.eps);
+}
+
+/** y = x·a + c with a = γ/√(σ² + ε), c = β − μ·a. */
+function affine(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, mean: tf.Tensor, variance: tf.Tensor, eps: number): tf.Tensor {
+  const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, eps)));
+  return tf.add(tf.mul(x, scale), tf.sub(beta, tf.mul(mean, scale)));
+}
+
+/**
+ * Training-mode BN as one tape node with its closed-form backward (x̂ = (x − μ)·s, s = 1/√(σ² + ε)):
+ *   dβ = Σ dy,  dγ = Σ dy·x̂,  dx = γ·s·(dy − Σdy/n − x̂·Σ(dy·x̂)/n).
+ * tfjs keeps every intermediate gradient of a tape until the backward pass ends, so the ~10 elementary ops of a
+ * BN would each pin a full-size gradient; as one node only x is saved and only dx survives.
+ */
+function trainingBatchNorm(layer: BatchNormLayer, axes: number[], n: number) {
+  return tf.customGrad((...args: unknown[]) => {
+    const [x, gamma, beta, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    const { mean, variance } = tf.moments(x, axes);
+    updateRunningStats(layer, mean, variance, n);
+    const invStd = tf.rsqrt(tf.add(variance, layer.eps));
+    const scale = tf.mul(gamma, invStd);
+    const y = tf.add(tf.mul(x, scale), tf.sub(beta, tf.mul(mean, scale)));
+    save([x, mean, invStd, gamma]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const [xs, mu, s, g] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+          const xc = tf.sub(xs, mu);
+          const sumDy = tf.sum(dy, axes);
+          const sumDyXc = tf.sum(tf.mul(dy, xc), axes);
+          const k = tf.mul(g, s);
+          // dx = k·dy − xc·(k·s²·Σ(dy·xc)/n) − k·Σdy/n
+          const cx = tf.mul(k, tf.mul(tf.square(s), tf.div(sumDyXc, n)));
+          const c0 = tf.mul(k, tf.div(sumDy, n));
+          const dx = tf.sub(tf.sub(tf.mul(dy, k), tf.mul(xc, cx)), c0);
+          return [dx, tf.mul(sumDyXc, s), sumDy];
+        }),
+    };
+  });
+}
+
+function updateRunningStats(layer: BatchNormLayer, mean: tf.Tensor, variance: tf.Tensor, n: number): void {
+  const m = layer.momentum;
+  tf.tidy(() => {
+    const unbiased = tf.mul(variance, n / (n - 1));
+    layer.runningMean.assign(tf.add(tf.mul(layer.runningMean, 1 - m), tf.mul(mean, m)));
+    layer.runningVar.assign(tf.add(tf.mul(layer.runningVar, 1 - m), tf.mul(unbiased, m)));
+  });
+}
