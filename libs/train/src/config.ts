@@ -50,6 +50,8 @@ export interface TrainConfig {
   seed: number;
   /** 'synthetic[:identities=..,images=..]', an image folder, or a .rec file. */
   dataset: string;
+  /** Train only on the items listed in this file (one dataset item per line, as `facet clean` writes); '' = all. */
+  keepList: string;
   /** Validation sets: .bin files, 'pairs.txt@root' or 'synthetic-val[:...]'. */
   valTargets: string[];
   /** Validate every N steps (insightface: verbose=2000); 0 = only at the end. */
@@ -99,6 +101,7 @@ export const DEFAULT_CONFIG: TrainConfig = {
   clipGradNorm: 5,
   seed: 2048,
   dataset: 'synthetic',
+  keepList: '',
   valTargets: [],
   verbose: 2000,
   frequent: 10,
@@ -137,7 +140,7 @@ export const QUICKSTART_CONFIG: Partial<TrainConfig> = {
 
 type Kind = 'string' | 'number' | 'integer' | 'boolean' | 'list' | 'triple' | { enum: readonly string[] };
 
-const SCHEMA: Record<keyof TrainConfig, { kind: Kind; min?: number; max?: number; minExclusive?: boolean }> = {
+const SCHEMA: Record<keyof TrainConfig, { kind: Kind; min?: number; max?: number; minExclusive?: boolean; optional?: boolean }> = {
   network: { kind: 'string' },
   embeddingSize: { kind: 'integer', min: 1 },
   inputSize: { kind: 'integer', min: 16 },
@@ -165,6 +168,7 @@ const SCHEMA: Record<keyof TrainConfig, { kind: Kind; min?: number; max?: number
   clipGradNorm: { kind: 'number', min: 0 },
   seed: { kind: 'integer', min: 0 },
   dataset: { kind: 'string' },
+  keepList: { kind: 'string', optional: true },
   valTargets: { kind: 'list' },
   verbose: { kind: 'integer', min: 0 },
   frequent: { kind: 'integer', min: 1 },
@@ -235,7 +239,7 @@ export function mergeConfig(base: TrainConfig, partial: Record<string, unknown>,
       const near = CONFIG_KEYS.find((k) => k.toLowerCase() === key.toLowerCase());
       throw new ConfigError(`${source}: unknown key "${rawKey}"${near ? ` (did you mean "${near}"?)` : ''}; valid keys: ${CONFIG_KEYS.join(', ')}`);
     }
-    const v = coerce(key, value, spec.kind, source);
+    const v = spec.optional && value === '' ? '' : coerce(key, value, spec.kind, source);
     if (typeof v === 'number') {
       const tooLow = spec.min !== undefined && (spec.minExclusive ? v <= spec.min : v < spec.min);
       const tooHigh = spec.max !== undefined && v > spec.max;

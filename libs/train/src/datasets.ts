@@ -1,5 +1,6 @@
 // Dataset and validation-set specs of a training config → data-lib objects.
 import { HELD_OUT_IDENTITY_OFFSET, BatchLoader, SyntheticFaceDataset, loadBin, loadPairs, openDataset, syntheticVerificationSet, type AugmentOptions, type FaceDataset, type VerificationSet } from '@facet/data';
+import { readCleanList } from '@facet/heads';
 import type { TrainConfig } from './config.js';
 
 /** 'name:key=value,key=value' → { name, params }. */
@@ -82,8 +83,23 @@ export function augmentFor(cfg: TrainConfig): AugmentOptions | false {
   }
 }
 
+/** Dataset indices named by a keep list (`facet clean` output); every listed item must exist. */
+export function keepIndices(ds: FaceDataset, listPath: string): Int32Array {
+  const wanted = readCleanList(listPath);
+  const byName = new Map<string, number>();
+  for (let i = 0; i < ds.size; i++) byName.set(ds.describe(i), i);
+  const out = new Int32Array(wanted.length);
+  wanted.forEach((w, j) => {
+    const i = byName.get(w);
+    if (i === undefined) throw new Error(`keepList ${listPath}: line ${j + 1} names "${w}", which is not in dataset ${ds.name}; the list must come from the same dataset`);
+    out[j] = i;
+  });
+  return out;
+}
+
 export function makeLoader(ds: FaceDataset, cfg: TrainConfig, twoViews: boolean): BatchLoader {
   return new BatchLoader(ds, {
+    indices: cfg.keepList ? keepIndices(ds, cfg.keepList) : undefined,
     batchSize: cfg.batchSize,
     seed: cfg.seed,
     shuffle: true,

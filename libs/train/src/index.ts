@@ -19,3 +19,4 @@ export { writeCheckpoint, readCheckpoint, latestCheckpoint } from './checkpoint.
 export { plotRun } from './plots.js';
 export { estimateTrainingMemory, WASM_HEAP_BUDGET, type MemoryEstimate } from './memory.js';
 export { rawPixelAccuracy, validateOn, toModelInput, type ValidationResult } from './validation.js';
+export { cleanRun, type CleanRunOptions, type CleanRunReport } from './clean.js';

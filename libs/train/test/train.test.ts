@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, tf } from '@facet/engine';
-import { DEFAULT_CONFIG, mergeConfig, train, type TrainConfig } from '../src/index.js';
+import { DEFAULT_CONFIG, cleanRun, mergeConfig, train, type TrainConfig } from '../src/index.js';
 
 beforeAll(async () => {
   await initEngine({ backend: 'wasm' });
@@ -59,6 +59,19 @@ describe('train', () => {
       expect(s.plots.some((p) => p.endsWith('loss.png'))).toBe(true);
     });
   }
+
+  it('facet clean on a sub-center run writes a keep list that a new run trains on', async () => {
+    const cfg = tiny({ subCenters: 3, maxSteps: 12 });
+    await train(cfg);
+    const r = await cleanRun(cfg.output, { thresholdDegrees: 60 });
+    const lines = readFileSync(r.list, 'utf8').trim().split('\n');
+    expect(r.kept + r.dropped).toBe(96);
+    expect(lines.length).toBe(r.kept);
+    expect(r.perClass.reduce((s, c) => s + c.dropped, 0)).toBe(r.dropped);
+    const s = await train(tiny({ keepList: r.list, maxSteps: 2 }));
+    expect(s.steps).toBe(2);
+    await expect(train(tiny({ keepList: join(cfg.output, 'config.json'), maxSteps: 1 }))).rejects.toThrow(/keepList .*line 1 names/);
+  });
 
   it('tf.memory().numTensors is flat over 50 steps', async () => {
     const counts: number[] = [];

@@ -1,0 +1,58 @@
+// Messages between the main thread and the replica workers. Control travels by postMessage; bulk data (batch,
+// embeddings, gradients) through the shared regions. State (weights, optimizer slots) is keyed by the backbone's
+// parameter names, not by tf.Variable names (those carry a per-process instance number).
+import type { BackboneOptions } from '@facet/backbones';
+import type { BackendChoice } from '@facet/engine';
+import type { SharedRegions } from './shared-buffers.js';
+import type { Shard } from './shards.js';
+
+export interface ReplicaOptimizerSpec {
+  name: 'sgd' | 'adamw';
+  momentum: number;
+  weightDecay: number;
+}
+
+/** workerData of a replica. */
+export interface ReplicaInit {
+  rank: number;
+  workers: number;
+  shards: Shard[];
+  backend: BackendChoice;
+  network: string;
+  backbone: BackboneOptions & { embeddingSize: number; inputSize: number };
+  twoViews: boolean;
+  optimizer: ReplicaOptimizerSpec;
+  clipGradNorm: number;
+  /** Trainable parameter names in gradient-buffer order, with their sizes (checked against the replica's own). */
+  layout: Array<{ name: string; size: number }>;
+  statLength: number;
+  regions: SharedRegions;
+}
+
+export interface ReplicaState {
+  /** Every parameter and BN running statistic by parameter name. */
+  weights: Record<string, Float32Array>;
+  optimizer: { kind: 'sgd' | 'adamw'; step: number; slots: Record<string, Float32Array> };
+}
+
+export type ToReplica =
+  | { type: 'step'; seq: number; lr: number }
+  | { type: 'getState' }
+  | { type: 'setState'; state: Partial<ReplicaState> }
+  | { type: 'close' };
+
+export interface StepDone {
+  type: 'done';
+  seq: number;
+  gradNorm: number;
+  finite: boolean;
+  numTensors: number;
+}
+
+export type FromReplica =
+  | { type: 'ready'; numTensors: number }
+  | { type: 'embedded'; seq: number }
+  | StepDone
+  | { type: 'state'; state: ReplicaState }
+  | { type: 'stateSet' }
+  | { type: 'error'; message: string; stack?: string };
