@@ -13,11 +13,20 @@ export abstract class FacetCommand extends Command {
     }),
   };
 
-  /** Turn SDK errors (which name the file/flag and the fix) into one clean line, never a deep stack trace. */
-  protected async catch(err: Error & { exitCode?: number }): Promise<unknown> {
+  /**
+   * Errors end the command as plain, unwrapped text on stderr ("facet <command>: <message>") with a non-zero exit
+   * code: SDK errors already name the file or flag and the fix, so a stack trace from inside tfjs would only hide it.
+   * FACET_DEBUG=1 shows oclif's full rendering with the stack.
+   */
+  protected async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
     if (process.env.FACET_DEBUG) return super.catch(err);
-    if (err && typeof err.exitCode === 'number' && err.exitCode === 0) throw err;
-    if (err?.message && !('oclif' in err)) this.error(err.message, { exit: 1 });
-    return super.catch(err);
+    const exit = err?.oclif?.exit ?? err?.exitCode;
+    if (exit === 0 || err?.constructor?.name === 'ExitError') return super.catch(err);
+    const message = (err?.message ?? String(err)).replace(/\u001b\[[0-9;]*m/g, '');
+    const command = (this.id ?? '').replaceAll(':', ' ');
+    process.stderr.write(`facet${command ? ` ${command}` : ''}: ${message}\n`);
+    if (this.jsonEnabled()) process.stdout.write(JSON.stringify({ error: { message, exit: typeof exit === 'number' ? exit : 1 } }) + '\n');
+    process.exitCode = typeof exit === 'number' && exit > 0 ? exit : 1;
+    return undefined;
   }
 }
