@@ -4,6 +4,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadBackbone } from '@facet/backbones';
+import type { FaceDataset } from '@facet/data';
 import { initEngine } from '@facet/engine';
 import { embed } from '@facet/eval';
 import { cleanBySubCenters, writeCleanList, type SubCenterCleanClassReport } from '@facet/heads';
@@ -18,6 +19,8 @@ export interface CleanRunOptions {
   out?: string;
   batchSize?: number;
   onProgress?: (done: number, total: number) => void;
+  /** The dataset the run trained on, when it was passed to `train` as an object. */
+  dataset?: FaceDataset;
 }
 
 export interface CleanRunReport {
@@ -43,7 +46,7 @@ export async function cleanRun(runDir: string, opts: CleanRunOptions = {}): Prom
   if (!centers) throw new Error(`${ck}: holds no class centers (objective/weights)`);
   await initEngine({ backend: cfg.backend });
   const model = await loadBackbone(join(run, 'model'));
-  const ds = await openTrainingDataset(cfg, () => undefined);
+  const ds = opts.dataset ?? (await openTrainingDataset(cfg, () => undefined));
   const images: Uint8Array[] = [];
   for (let i = 0; i < ds.size; i++) images.push(await ds.read(i));
   const emb = await embed(model, images, { flip: false, batchSize: opts.batchSize ?? 64, onProgress: opts.onProgress });

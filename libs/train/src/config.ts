@@ -130,7 +130,7 @@ export const QUICKSTART_CONFIG: Partial<TrainConfig> = {
   lrReferenceBatch: 32,
   weightDecay: 5e-4,
   warmupEpochs: 1,
-  numEpoch: 8,
+  numEpoch: 6,
   verbose: 0,
   frequent: 5,
   checkpointEvery: 50,

@@ -17,6 +17,7 @@ import { plotRun } from './plots.js';
 import { polynomialWarmupLr } from './schedule.js';
 import { rawPixelAccuracy, validateOn, type ValidationResult } from './validation.js';
 import { twoViewObjective } from './ssl.js';
+import { trainWithWorkers } from './parallel/train-with-workers.js';
 
 export interface StepReport {
   step: number;
@@ -46,6 +47,8 @@ export interface TrainRunOptions {
   /** Reuse an output directory that holds another run (its checkpoints and log are replaced). */
   force?: boolean;
   hooks?: { beforeStep?: (batch: Batch, step: number) => void };
+  /** Train on this dataset object instead of opening `config.dataset` (SDK use: wrapped or relabelled data). */
+  dataset?: FaceDataset;
 }
 
 export interface TrainSummary {
@@ -140,15 +143,14 @@ function readLog(out: string): Array<Record<string, number>> {
 export async function train(config: TrainConfig, opts: TrainRunOptions = {}): Promise<TrainSummary> {
   const emit = (e: TrainEvent) => opts.onEvent?.(e);
   const cfg = mergeConfig(DEFAULT_CONFIG, config as unknown as Record<string, unknown>, 'config');
-  if (cfg.workers > 1) {
-    throw new ConfigError(`workers=${cfg.workers}: data-parallel worker replicas are not available yet; use workers=1 (the wasm engine already runs at full single-core speed)`);
-  }
+  // data-parallel replicas on worker threads (parallel/): the same loop, with the step spread over the workers
+  if (cfg.workers > 1) return trainWithWorkers(cfg, opts);
   const out = resolve(cfg.output);
   prepareOutput(cfg, out, opts);
   const engine = await initEngine({ backend: cfg.backend });
   emit({ type: 'info', message: `backend ${engine.backend}` });
 
-  const dataset: FaceDataset = await openTrainingDataset(cfg, (m) => emit({ type: 'warning', message: m }));
+  const dataset: FaceDataset = opts.dataset ?? (await openTrainingDataset(cfg, (m) => emit({ type: 'warning', message: m })));
   if (cfg.batchSize > dataset.size) {
     throw new ConfigError(`batchSize ${cfg.batchSize} is larger than the dataset (${dataset.size} images in ${dataset.name}); use a smaller --batch-size`);
   }
