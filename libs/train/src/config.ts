@@ -124,6 +124,7 @@ export const QUICKSTART_CONFIG: Partial<TrainConfig> = {
   head: 'arcface',
   scale: 32,
   dataset: 'synthetic:identities=64,images=24',
+  numWorkers: 1,
   valTargets: ['synthetic-val:identities=40,pairs=600'],
   batchSize: 32,
   lr: 0.1,

@@ -109,3 +109,11 @@ export function makeLoader(ds: FaceDataset, cfg: TrainConfig, twoViews: boolean)
     numWorkers: cfg.numWorkers,
   });
 }
+
+/** A short, file-name-safe label for a validation target: 'synthetic-val', 'lfw' (lfw.bin), 'pairs'. */
+export function validationLabel(spec: string): string {
+  const { name } = parseSpec(spec);
+  if (name === 'synthetic-val') return 'synthetic-val';
+  const base = (spec.includes('@') ? spec.split('@')[0]! : spec).split(/[\\/]/).pop() ?? spec;
+  return base.replace(/\.(bin|txt)$/i, '').replace(/[^A-Za-z0-9_.-]+/g, '_') || 'val';
+}

@@ -9,7 +9,7 @@ import { initEngine, tf } from '@facet/engine';
 import { writeFileAtomic } from './atomic.js';
 import { latestCheckpoint, readCheckpoint, writeCheckpoint, type TypedArray } from './checkpoint.js';
 import { ConfigError, effectiveLr, mergeConfig, DEFAULT_CONFIG, type TrainConfig } from './config.js';
-import { makeLoader, openTrainingDataset, openValidationSet } from './datasets.js';
+import { makeLoader, openTrainingDataset, openValidationSet, validationLabel } from './datasets.js';
 import { estimateTrainingMemory, WASM_HEAP_BUDGET } from './memory.js';
 import { marginObjective, softmaxObjective, type Objective } from './objectives.js';
 import { adamw, clipByGlobalNorm, sgd, type BackboneOptimizer, type OptimizerState } from './optimizer.js';
@@ -154,7 +154,7 @@ export async function train(config: TrainConfig, opts: TrainRunOptions = {}): Pr
   if (cfg.batchSize > dataset.size) {
     throw new ConfigError(`batchSize ${cfg.batchSize} is larger than the dataset (${dataset.size} images in ${dataset.name}); use a smaller --batch-size`);
   }
-  const valSets = await Promise.all(cfg.valTargets.map((t) => openValidationSet(t, cfg)));
+  const valSets = await Promise.all(cfg.valTargets.map(async (t) => ({ ...(await openValidationSet(t, cfg)), name: validationLabel(t) })));
   const backbone = createBackbone(cfg.network, { embeddingSize: cfg.embeddingSize, inputSize: cfg.inputSize, width: cfg.width, dropout: cfg.dropout, seed: cfg.seed });
   let lrNow = effectiveLr(cfg);
   const objective = makeObjective(cfg, dataset.numClasses, () => lrNow);
