@@ -28,3 +28,6 @@ export * from '@facet/partial-fc';
 export * from '@facet/backbones';
 export * from '@facet/data';
 export * from '@facet/train';
+export * from '@facet/quality';
+export * from '@facet/inversion';
+export * from '@facet/repro';

@@ -1,0 +1,208 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import {
+  classCenterShape,
+  decodeImage,
+  fitToSquare,
+  initEngine,
+  invert,
+  disposeInversion,
+  loadBackbone,
+  loadClassCenters,
+  locateModel,
+  readNpy,
+  tf,
+  writeInversionOutputs,
+  type Backbone,
+  type BackendChoice,
+  type InversionImageReport,
+  type InversionSummary,
+  type InversionTarget,
+  type VerifierSpec,
+} from '@facet/sdk';
+import { Args, Flags } from '@oclif/core';
+import { FacetCommand } from '../base.js';
+import { formatDuration, progressBar } from '../render/progress.js';
+
+export interface InvertCommandResult {
+  out: string;
+  files: { images: string[]; contactSheet: string; report: string };
+  summary: InversionSummary;
+  images: InversionImageReport[];
+}
+
+/** Decode image files to one normalised [N, S, S, 3] batch ((p − 127.5)/127.5). */
+async function loadFaces(paths: string[], size: number): Promise<tf.Tensor4D> {
+  const pixels = new Float32Array(paths.length * size * size * 3);
+  for (const [i, p] of paths.entries()) {
+    if (!existsSync(p)) throw new Error(`--image ${p}: no such file.`);
+    const rgb = fitToSquare(await decodeImage(readFileSync(p), p), size);
+    for (let j = 0; j < rgb.length; j++) pixels[i * size * size * 3 + j] = (rgb[j]! - 127.5) / 127.5;
+  }
+  return tf.tensor4d(pixels, [paths.length, size, size, 3]);
+}
+
+function parseClasses(values: string[]): number[] {
+  return values
+    .flatMap((v) => v.split(','))
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) => {
+      const n = Number(s);
+      if (!Number.isInteger(n) || n < 0) throw new Error(`--class ${s} is not a class index (a non-negative integer; several: --class 3,17).`);
+      return n;
+    });
+}
+
+export default class Invert extends FacetCommand {
+  static description =
+    'Invert a face-recognition model: optimise images from noise so the model maps them to a target identity, using only its gradients and its BatchNorm statistics (ArcFace TPAMI §3.3). Writes one PNG per target, a contact sheet and report.json';
+  static examples = [
+    '<%= config.bin %> invert runs/r18 --class 0,1,2,3 --out inv',
+    '<%= config.bin %> invert runs/r18 --image face.png --verifier runs/r18-seed7 --steps 1000',
+    '<%= config.bin %> invert runs/r18 --random 8 --no-bn-prior',
+    '<%= config.bin %> invert runs/r18/model --embedding emb.npy --json',
+  ];
+  static args = {
+    model: Args.string({ description: 'model to invert: a facet train output directory or its model/ folder', required: true }),
+  };
+  static flags = {
+    image: Flags.string({ description: 'target face image (aligned crop); repeat for several', multiple: true, helpGroup: 'TARGETS' }),
+    embedding: Flags.string({ description: '.npy of target embeddings [N, D] in the model\'s space (facet embed writes one)', helpGroup: 'TARGETS' }),
+    class: Flags.string({ description: 'training class index (close set, needs the run\'s checkpoints); comma list or repeat', multiple: true, helpGroup: 'TARGETS' }),
+    random: Flags.integer({ description: 'N random unit embeddings (new identities)', min: 1, helpGroup: 'TARGETS' }),
+    verifier: Flags.string({ description: 'independent model (other seed or architecture) that scores the results' }),
+    out: Flags.string({ char: 'o', description: 'output directory', default: 'inversion' }),
+    steps: Flags.integer({ description: 'optimisation steps (paper: 20000)', default: 2000, min: 1 }),
+    lr: Flags.string({ description: 'Adam learning rate (warm-up + cosine decay)', default: '0.25' }),
+    'batch-size': Flags.integer({ description: 'targets optimised together (BN statistics pooled over them)', default: 256, min: 1 }),
+    'identity-weight': Flags.string({ description: 'weight of the identity term (open-set ℓ2 is ≤ 4, ArcFace CE ≈ 40 at the start)', default: '1' }),
+    'bn-weight': Flags.string({ description: 'λ of the BN statistic prior (paper 0.05)', default: '0.05' }),
+    'bn-form': Flags.string({ description: 'paper: squared, mean+std; deepinversion: plain norms, mean+variance', options: ['paper', 'deepinversion'], default: 'paper' }),
+    'first-bn-multiplier': Flags.string({ description: 'weight of the first BN layer (DeepInversion: 10)', default: '1' }),
+    bn1d: Flags.string({ description: 'BN1d (embedding BN) layers in the prior: auto = only for batches ≥ 64', options: ['auto', 'on', 'off'], default: 'auto' }),
+    'tv-weight': Flags.string({ description: 'total-variation weight (paper 1e-3)', default: '1e-3' }),
+    'l2-weight': Flags.string({ description: 'image ℓ2 weight (paper 1e-4)', default: '1e-4' }),
+    'bn-prior': Flags.boolean({ description: 'BN statistic prior (--no-bn-prior to see what it contributes)', default: true, allowNo: true }),
+    tv: Flags.boolean({ description: 'total-variation prior (--no-tv to switch it off)', default: true, allowNo: true }),
+    jitter: Flags.integer({ description: 'max random roll in pixels (default 15 px at 112, scaled)', min: 0 }),
+    flip: Flags.boolean({ description: 'random horizontal flip each step', default: true, allowNo: true }),
+    seed: Flags.integer({ description: 'seed of the noise, jitter and --random targets', default: 0 }),
+    snapshots: Flags.integer({ description: 'contact-sheet columns (evenly spaced steps)', default: 6, min: 1 }),
+    scale: Flags.integer({ description: 'integer upscale of the written PNGs', default: 1, min: 1, max: 16 }),
+  };
+
+  async run(): Promise<InvertCommandResult> {
+    const { args, flags } = await this.parse(Invert);
+    const kinds = [flags.image?.length ? '--image' : '', flags.embedding ? '--embedding' : '', flags.class?.length ? '--class' : '', flags.random ? '--random' : ''].filter(Boolean);
+    if (kinds.length !== 1) {
+      throw new Error(kinds.length ? `give one kind of target, not ${kinds.join(' and ')}.` : 'give the targets: --image face.png, --embedding emb.npy, --class 17 or --random 8.');
+    }
+    const num = (name: string, v: string) => {
+      const n = Number(v);
+      if (!Number.isFinite(n)) throw new Error(`--${name} ${v} is not a number.`);
+      return n;
+    };
+    await initEngine({ backend: flags.backend as BackendChoice });
+    const where = locateModel(args.model);
+    const model = await loadBackbone(where.modelDir);
+    const owned: Array<{ dispose(): void }> = [model];
+    try {
+      const S = model.inputSize;
+      let target: InversionTarget;
+      let targetImages: tf.Tensor4D | undefined;
+      let margin;
+      if (flags.image?.length) {
+        targetImages = await loadFaces(flags.image, S);
+        owned.push(targetImages);
+        target = { kind: 'image', images: targetImages };
+      } else if (flags.embedding) {
+        const npy = readNpy(flags.embedding);
+        if (npy.shape.length !== 2) throw new Error(`--embedding ${flags.embedding} has shape [${npy.shape.join(', ')}]; expected [N, D] rows.`);
+        const e = tf.tensor2d(npy.data, npy.shape as [number, number]);
+        owned.push(e);
+        target = { kind: 'embedding', embeddings: e };
+      } else if (flags.class?.length) {
+        if (!where.runDir) throw new Error(`--class needs the class centres in the run's checkpoints; ${args.model} is a model folder outside a facet train run. Pass the run directory.`);
+        const c = loadClassCenters(where.runDir);
+        const centers = tf.tensor(c.centers, classCenterShape(c)) as tf.Tensor2D | tf.Tensor3D;
+        owned.push(centers);
+        margin = c.margin;
+        target = { kind: 'class', classes: parseClasses(flags.class), centers };
+      } else {
+        target = { kind: 'random', count: flags.random!, seed: flags.seed };
+      }
+
+      let verifier: VerifierSpec | undefined;
+      if (flags.verifier) {
+        const vw = locateModel(flags.verifier);
+        const vm: Backbone = await loadBackbone(vw.modelDir);
+        owned.push(vm);
+        verifier = { model: vm };
+        if (target.kind === 'class' && vw.runDir) {
+          const vc = loadClassCenters(vw.runDir);
+          const vcent = tf.tensor(vc.centers, classCenterShape(vc)) as tf.Tensor2D | tf.Tensor3D;
+          owned.push(vcent);
+          verifier.centers = vcent;
+        }
+      }
+
+      const json = this.jsonEnabled();
+      const bar = json ? undefined : progressBar('invert', 'cos {cos} | loss {loss} | batch {chunk} | ETA {eta}');
+      let started = false;
+      const steps = flags.steps;
+      const result = await invert(model, target, {
+        steps,
+        lr: num('lr', flags.lr),
+        batchSize: flags['batch-size'],
+        identityWeight: num('identity-weight', flags['identity-weight']),
+        bnWeight: flags['bn-prior'] ? num('bn-weight', flags['bn-weight']) : 0,
+        bnForm: flags['bn-form'] as 'paper' | 'deepinversion',
+        firstBnMultiplier: num('first-bn-multiplier', flags['first-bn-multiplier']),
+        bn1d: flags.bn1d === 'auto' ? 'auto' : flags.bn1d === 'on',
+        tvWeight: flags.tv ? num('tv-weight', flags['tv-weight']) : 0,
+        l2Weight: num('l2-weight', flags['l2-weight']),
+        ...(flags.jitter !== undefined ? { jitter: flags.jitter } : {}),
+        flip: flags.flip,
+        seed: flags.seed,
+        ...(margin ? { margin } : {}),
+        snapshotSteps: Array.from({ length: flags.snapshots }, (_, i) => Math.max(1, Math.round((steps * (i + 1)) / flags.snapshots))),
+        verifier,
+        onProgress: (p) => {
+          const done = p.chunk * p.steps + p.step;
+          const total = p.chunks * p.steps;
+          const payload = { cos: p.cosine.toFixed(3), loss: p.loss.toFixed(3), chunk: `${p.chunk + 1}/${p.chunks}`, eta: formatDuration((p.elapsedSeconds / done) * (total - done)) };
+          if (bar) {
+            if (!started) bar.start(total, 0, payload);
+            started = true;
+            bar.update(done, payload);
+          } else if (!json && (p.step % Math.max(1, Math.round(p.steps / 10)) === 0)) {
+            this.log(`step ${p.step}/${p.steps} batch ${payload.chunk} cos ${payload.cos} loss ${payload.loss} (id ${p.identity.toFixed(3)} bn ${p.bn.toFixed(3)} tv ${p.tv.toFixed(3)} l2 ${p.l2.toFixed(4)}) lr ${p.lr.toExponential(2)}`);
+          }
+        },
+      });
+      bar?.stop();
+      try {
+        const out = resolve(flags.out);
+        const files = writeInversionOutputs(result, out, {
+          targetImages,
+          scale: flags.scale,
+          extra: { model: where.modelDir, verifier: flags.verifier ? resolve(flags.verifier) : null },
+        });
+        const s = result.summary;
+        this.log(`inverted ${s.targets} target(s) with ${s.model} in ${s.seconds.toFixed(1)} s (${s.steps} steps, priors: BN ${s.priors.bn ? 'on' : 'off'}, TV ${s.priors.tv ? 'on' : 'off'})`);
+        this.log(`${'target'.padEnd(22)} ${'cos'.padStart(7)} ${'start'.padStart(7)} ${'verifier'.padStart(9)} ${'BN dist'.padStart(9)}`);
+        for (const r of result.report) {
+          this.log(`${r.target.padEnd(22)} ${r.cosine.toFixed(3).padStart(7)} ${r.initialCosine.toFixed(3).padStart(7)} ${(r.verifierCosine === null ? '-' : r.verifierCosine.toFixed(3)).padStart(9)} ${r.bnDistance.toFixed(2).padStart(9)}`);
+        }
+        this.log(`mean cos ${s.meanCosine.toFixed(3)}${s.meanVerifierCosine === null ? '' : `, verifier ${s.meanVerifierCosine.toFixed(3)}`}; batch BN distance ${s.initialBatchBnDistance.toFixed(2)} → ${s.batchBnDistance.toFixed(2)}${s.targetBatchBnDistance === undefined ? '' : ` (real faces ${s.targetBatchBnDistance.toFixed(2)})`}`);
+        this.log(`wrote ${files.images.length} PNG(s), ${files.contactSheet} and ${files.report}`);
+        return { out, files, summary: s, images: result.report };
+      } finally {
+        disposeInversion(result);
+      }
+    } finally {
+      for (const o of owned) o.dispose();
+    }
+  }
+}

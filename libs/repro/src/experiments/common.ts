@@ -1,0 +1,44 @@
+// Helpers the experiment files share: results.json written as the runs finish, the repro command of a row.
+import { mkdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { writeFileAtomic } from '@facet/plot';
+import type { ExperimentName, ExperimentOptions, ExperimentResult } from '../types.js';
+
+export function experimentDir(opts: ExperimentOptions, name: ExperimentName): string {
+  const dir = join(opts.outDir, name);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+export function saveResult(opts: ExperimentOptions, result: ExperimentResult): void {
+  writeFileAtomic(join(experimentDir(opts, result.name), 'results.json'), JSON.stringify(result, null, 1));
+}
+
+export function reproCommand(opts: ExperimentOptions, name: ExperimentName): string {
+  return `facet repro --only ${name}${opts.quick ? ' --quick' : ''} --seeds ${opts.seeds}${opts.data ? ` --data ${opts.data}` : ''}`;
+}
+
+export function seedList(opts: ExperimentOptions): number[] {
+  if (!Number.isInteger(opts.seeds) || opts.seeds < 1) throw new Error(`--seeds must be an integer ≥ 1 (got ${opts.seeds})`);
+  return Array.from({ length: opts.seeds }, (_, i) => 2048 + i);
+}
+
+export const pct = (x: number) => 100 * x;
+
+/** A path as the user would type it from the working directory (commands in the report stay portable). */
+export function shownPath(p: string): string {
+  const r = relative(process.cwd(), p);
+  return r && !r.startsWith('..') ? r : p;
+}
+
+/**
+ * How a measured difference (in the direction the paper predicts: positive = paper's claim holds) compares with
+ * the seed noise. One seed gives no noise estimate, so its direction is reported but never called a contradiction.
+ */
+export function verdict(diff: number, noise: number, seeds: number, subject = 'the paper'): string {
+  if (!Number.isFinite(diff)) return 'not measurable';
+  if (seeds < 2) return `${diff > 0 ? 'same direction as' : diff < 0 ? 'opposite direction to' : 'no difference from'} ${subject} (single seed: no noise estimate, not significant)`;
+  if (diff > 2 * noise) return `agrees with ${subject}`;
+  if (diff < -2 * noise) return `CONTRADICTS ${subject}`;
+  return 'within seed noise (no conclusion)';
+}
