@@ -124,6 +124,7 @@ const calibration: Uint8Array[] = [];
 for (let i = 0; i < ds.size; i++) calibration.push(augment(await ds.read(i), S, AUGMENT_PRESETS.lowres, makeRng(mixSeed(7, i))));
 const uiImages = await degradedDatasetImages(trainSource, S, { count: 256, seed: 0 });
 const jointHead = rer.head.toJSON();
+writeFileSync(join(out, 'joint-head.json'), JSON.stringify(jointHead));
 const quality = await calibrateRecognizability(backbone, {
   images: calibration,
   labels: ds.labels,
@@ -189,6 +190,7 @@ for (const [lo, hi] of [
       fnmr: Object.fromEntries(c.points.filter((p) => [0, 0.1, 0.2, 0.3, 0.5].some((u) => Math.abs(u - p.reject) < 1e-9)).map((p) => [p.reject, p.fnmr])),
     })),
   });
+  writeFileSync(join(out, `erc-${tag}.json`), JSON.stringify(erc)); // full curves: plots can be redrawn without re-embedding
   const files = await plotErrorVersusReject(erc, join(out, 'plots'), `erc-${tag}`, `Synthetic pairs, 30 % at ${lo}–${hi} px`);
   plots.push(...files);
   for (const f of files.filter((p) => p.endsWith('.png'))) copyFileSync(f, join(docs, f.split('/').at(-1)!));

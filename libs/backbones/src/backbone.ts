@@ -86,11 +86,20 @@ class TfBackbone implements Backbone {
       throw new Error(`${this.name}.apply: training-mode BatchNorm needs a batch of at least 2 (got 1), as in PyTorch`);
     }
     const hook = opts.onBatchNorm;
+    if (opts.foldBatchNorm && (training || hook)) {
+      throw new Error(`${this.name}.apply: foldBatchNorm is for inference only; drop it when training or when an onBatchNorm callback must see every BN input`);
+    }
+    const fusedBatchNorm = opts.fusedBatchNorm ?? true;
+    if (opts.batchStatsAllReduce && !fusedBatchNorm) {
+      throw new Error(`${this.name}.apply: batchStatsAllReduce (synchronized BatchNorm) needs the fused BatchNorm; drop fusedBatchNorm: false`);
+    }
     const ctx: ForwardContext = {
       training,
       rng: this.rng,
       onBatchNorm: hook,
-      fusedBatchNorm: opts.fusedBatchNorm ?? true,
+      fusedBatchNorm,
+      batchStatsAllReduce: opts.batchStatsAllReduce,
+      foldBatchNorm: opts.foldBatchNorm ?? false,
       variable: (n) => this.vars.get(n)!,
       batchNorm: (n) => this.bnLayers.get(n)!,
       scope: hook ? (fn) => fn() : (fn) => tf.tidy(fn),

@@ -5,6 +5,7 @@ export type {
   BackboneInfo,
   BackboneOptions,
   BatchNormLayer,
+  BatchStatsAllReduce,
   ResolvedBackboneOptions,
 } from './types.js';
 export { createBackbone, describeBackbone, listBackbones } from './backbone.js';

@@ -31,6 +31,10 @@ export interface ForwardContext {
   readonly onBatchNorm: ApplyOptions['onBatchNorm'];
   /** Training-mode BN as one fused tape node (see ApplyOptions.fusedBatchNorm). */
   readonly fusedBatchNorm: boolean;
+  /** SyncBN across data-parallel replicas (see ApplyOptions.batchStatsAllReduce); unset: per-call statistics. */
+  readonly batchStatsAllReduce?: ApplyOptions['batchStatsAllReduce'];
+  /** Inference with BN folded into the preceding convolution and PReLU fused (see ApplyOptions.foldBatchNorm). */
+  readonly foldBatchNorm?: boolean;
   variable(name: string): tf.Variable;
   batchNorm(name: string): BatchNormLayer;
   /** tf.tidy around a block (frees its intermediates early) unless an onBatchNorm callback must keep its tensors. */

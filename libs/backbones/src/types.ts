@@ -62,7 +62,27 @@ export interface ApplyOptions {
    * order (e.g. gradient penalties) — slower and hungrier; the bench uses it as its baseline.
    */
   fusedBatchNorm?: boolean;
+  /**
+   * Synchronized BatchNorm for data-parallel replicas (each applies the network to its shard of one batch). When
+   * set, every training-mode BN passes this replica's per-channel partial sums to the callback, which must replace
+   * them in place by their sum over all replicas (every replica calls it in the same order, so an all-reduce that
+   * blocks until all have arrived works). Two calls per layer: forward [Σx (C values), Σ(x − x̄)² (C), (Σx)²/n (C),
+   * n] with this replica's own mean x̄ and count n; backward [Σdy (C), Σdy·(x − μ) (C)] with the whole batch's mean
+   * μ. Batch statistics, running-stat updates and input gradients then equal those
+   * of the whole batch on one replica; γ/β gradients stay per replica (summing them over replicas gives the total).
+   * Needs the fused BN (the default). Unset (default): ordinary per-call BN.
+   */
+  batchStatsAllReduce?: BatchStatsAllReduce;
+  /**
+   * Inference only (training: false, no onBatchNorm): fold every BatchNorm that follows a convolution into it and
+   * run the PReLU after it in the same fused kernel (tf.fused.conv2d / depthwiseConv2d). The same function up to
+   * float32 rounding, fewer passes over the activation maps (faster embedding extraction). Default false.
+   */
+  foldBatchNorm?: boolean;
 }
+
+/** See ApplyOptions.batchStatsAllReduce: sum `sums` over all replicas, in place. */
+export type BatchStatsAllReduce = (sums: Float64Array, layer: BatchNormLayer) => void;
 
 export interface Backbone {
   /** Registry name, e.g. 'iresnet18'. */

@@ -5,6 +5,7 @@
 // rows), which would touch all C×D centres (and their state) every step: exactly the O(C) host traffic Partial FC
 // exists to avoid. With sampleRate = 1 the two agree.
 import type { ClassCenterStore } from './class-center-store.js';
+import { DiskClassCenterStore } from './disk-center-store.js';
 import { fromHalf, toHalf } from './fp16.js';
 
 export type CenterOptimizerOptions =
@@ -59,19 +60,26 @@ export function optimizerSlots(o: ResolvedCenterOptimizer): string[] {
 
 /**
  * Apply one update to the rows `indices` (ascending or not) with their gradients `grad` (row i of grad belongs to
- * indices[i]). `step` is the 1-based global step count (AdamW bias correction).
+ * indices[i]). `step` is the 1-based global step count (AdamW bias correction). `gathered` (optional): the rows of
+ * `indices` as the store holds them now (Partial FC's forward read them); a disk-backed store then updates them in
+ * place in that buffer instead of reading them again.
  *   SGD (torch):  d = g + wd·w;  buf = μ·buf + d;  w −= lr·buf        (buf starts at 0)
  *   AdamW (torch, Loshchilov & Hutter): w ← w·(1 − lr·wd); m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²;
  *                 w −= lr/(1−β1^t) · m / (√v/√(1−β2^t) + eps)
  */
 export function applyCenterUpdate(
-  store: ClassCenterStore,
+  store: ClassCenterStore | DiskClassCenterStore,
   indices: Int32Array,
   grad: Float32Array,
   o: ResolvedCenterOptimizer,
   lr: number,
   step: number,
+  gathered?: Float32Array,
 ): void {
+  if (store instanceof DiskClassCenterStore) {
+    applyDiskUpdate(store, indices, grad, o, lr, step, gathered);
+    return;
+  }
   const L = store.rowLength;
   const half = store.storage === 'float16';
   const row = new Float32Array(L);
@@ -83,35 +91,87 @@ export function applyCenterUpdate(
     const w = store.shards[shard]!;
     if (half) for (let j = 0; j < L; j++) row[j] = fromHalf((w as Uint16Array)[offset + j]!);
     else row.set((w as Float32Array).subarray(offset, offset + L));
-    const g0 = i * L;
-    if (o.type === 'sgd') {
-      const wd = o.weightDecay;
-      if (mom) {
-        const buf = mom[shard]!;
-        const mu = o.momentum;
-        for (let j = 0; j < L; j++) {
-          const b = mu * buf[offset + j]! + grad[g0 + j]! + wd * row[j]!;
-          buf[offset + j] = b;
-          row[j] = row[j]! - lr * b;
-        }
-      } else for (let j = 0; j < L; j++) row[j] = row[j]! - lr * (grad[g0 + j]! + wd * row[j]!);
-    } else {
-      const ea = m1![shard]!;
-      const es = m2![shard]!;
-      const { beta1, beta2, eps } = o;
-      const decay = 1 - lr * o.weightDecay;
-      const stepSize = lr / (1 - beta1 ** step);
-      const bc2 = Math.sqrt(1 - beta2 ** step);
-      for (let j = 0; j < L; j++) {
-        const g = grad[g0 + j]!;
-        const a = beta1 * ea[offset + j]! + (1 - beta1) * g;
-        const s = beta2 * es[offset + j]! + (1 - beta2) * g * g;
-        ea[offset + j] = a;
-        es[offset + j] = s;
-        row[j] = row[j]! * decay - (stepSize * a) / (Math.sqrt(s) / bc2 + eps);
-      }
-    }
+    const s1 = mom?.[shard] ?? m1?.[shard];
+    updateRow(row, 0, grad, i * L, L, o, lr, step, s1, m2?.[shard], offset);
     if (half) for (let j = 0; j < L; j++) (w as Uint16Array)[offset + j] = toHalf(row[j]!);
     else (w as Float32Array).set(row, offset);
+  }
+}
+
+/** Rows per read-update-write round of a disk-backed store (bounds the staging memory: 16 MiB of rows at D = 512). */
+const DISK_UPDATE_ROWS = 8192;
+
+/**
+ * The disk-backed store: rows and their optimizer state are read in rounds of consecutive sampled positions,
+ * updated with the same per-row arithmetic as in memory (so both stores give bit-identical results), written back.
+ */
+function applyDiskUpdate(
+  store: DiskClassCenterStore,
+  indices: Int32Array,
+  grad: Float32Array,
+  o: ResolvedCenterOptimizer,
+  lr: number,
+  step: number,
+  gathered: Float32Array | undefined,
+): void {
+  const L = store.rowLength;
+  const names = optimizerSlots(o);
+  const rows = Math.min(indices.length, DISK_UPDATE_ROWS);
+  const scratch = gathered ? undefined : new Float32Array(rows * L);
+  const slots = names.map(() => new Float32Array(rows * L));
+  for (let lo = 0; lo < indices.length; lo += DISK_UPDATE_ROWS) {
+    const part = indices.subarray(lo, Math.min(indices.length, lo + DISK_UPDATE_ROWS));
+    const n = part.length * L;
+    const w = gathered ? gathered.subarray(lo * L, lo * L + n) : store.gatherRows(part, scratch);
+    names.forEach((name, k) => store.gatherSlotRows(name, part, slots[k]));
+    for (let i = 0; i < part.length; i++) updateRow(w, i * L, grad, (lo + i) * L, L, o, lr, step, slots[0], slots[1], i * L);
+    store.scatterRows(part, w.subarray(0, n));
+    names.forEach((name, k) => store.scatterSlotRows(name, part, slots[k]!.subarray(0, n)));
+  }
+}
+
+/**
+ * One row in place: w[wOff, wOff+L) with gradient g[gOff, …) and optimizer state s1 (SGD momentum or Adam m) and s2
+ * (Adam v) at sOff.
+ */
+function updateRow(
+  w: Float32Array,
+  wOff: number,
+  g: Float32Array,
+  gOff: number,
+  L: number,
+  o: ResolvedCenterOptimizer,
+  lr: number,
+  step: number,
+  s1: Float32Array | undefined,
+  s2: Float32Array | undefined,
+  sOff: number,
+): void {
+  if (o.type === 'sgd') {
+    const wd = o.weightDecay;
+    if (o.momentum > 0) {
+      const buf = s1!;
+      const mu = o.momentum;
+      for (let j = 0; j < L; j++) {
+        const b = mu * buf[sOff + j]! + g[gOff + j]! + wd * w[wOff + j]!;
+        buf[sOff + j] = b;
+        w[wOff + j] = w[wOff + j]! - lr * b;
+      }
+    } else for (let j = 0; j < L; j++) w[wOff + j] = w[wOff + j]! - lr * (g[gOff + j]! + wd * w[wOff + j]!);
+    return;
+  }
+  const ea = s1!;
+  const es = s2!;
+  const { beta1, beta2, eps } = o;
+  const decay = 1 - lr * o.weightDecay;
+  const stepSize = lr / (1 - beta1 ** step);
+  const bc2 = Math.sqrt(1 - beta2 ** step);
+  for (let j = 0; j < L; j++) {
+    const gj = g[gOff + j]!;
+    const a = beta1 * ea[sOff + j]! + (1 - beta1) * gj;
+    const v = beta2 * es[sOff + j]! + (1 - beta2) * gj * gj;
+    ea[sOff + j] = a;
+    es[sOff + j] = v;
+    w[wOff + j] = w[wOff + j]! * decay - (stepSize * a) / (Math.sqrt(v) / bc2 + eps);
   }
 }

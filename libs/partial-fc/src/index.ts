@@ -7,6 +7,7 @@ export {
   type ClassCenterStoreOptions,
   type CenterStorage,
 } from './class-center-store.js';
+export { DiskClassCenterStore, type DiskCenterStoreOptions } from './disk-center-store.js';
 export { sampleClasses, sampleBudget, type SampledClasses } from './sample-classes.js';
 export { shardRange as classShardRange } from './shard-range.js';
 export {

@@ -13,7 +13,9 @@
 // a multi-worker executor would distribute (only [B]-sized statistics and dx̂ [B, D] cross shard boundaries).
 import { tf } from '@facet/engine';
 import { MARGIN_PRESETS, NORMALIZE_EPS, validateMarginOptions, type MarginOptions, type ResolvedMarginOptions } from '@facet/heads';
+import { totalmem } from 'node:os';
 import { ClassCenterStore, type CenterStorage } from './class-center-store.js';
+import { DiskClassCenterStore } from './disk-center-store.js';
 import {
   applyCenterUpdate,
   optimizerSlots,
@@ -55,6 +57,18 @@ export interface PartialFCOptions {
    * heap from fragmenting. The result does not depend on it (beyond float32 summation order).
    */
   blockBytes?: number;
+  /**
+   * Keep the centres and optimizer state in files in `directory` instead of host arrays (DiskClassCenterStore):
+   * rows are read and written by sampled index and the OS page cache does the caching, so C is bounded by disk,
+   * not RAM. `mode: 'open'` continues a store left in the directory (its options must match). Default: in memory.
+   */
+  disk?: { directory: string; mode?: 'create' | 'open' };
+  /**
+   * Host bytes the head may hold (centres + optimizer state + one step's row buffers, see estimateMemory). Default
+   * 85 % of the machine's RAM. Exceeding it throws before anything is allocated: an in-memory store that does not
+   * fit would swap or be killed by the OOM killer; use `disk` or `storage: 'float16'` instead.
+   */
+  hostBudgetBytes?: number;
 }
 
 export interface PartialFCState {
@@ -103,8 +117,8 @@ export class PartialFC {
   readonly numShards: number;
   readonly margin: ResolvedMarginOptions;
   readonly optimizer: ResolvedCenterOptimizer;
-  /** All centres (and optimizer state) in host memory. */
-  readonly store: ClassCenterStore;
+  /** All centres (and optimizer state): in host memory, or in files with `disk`. */
+  readonly store: ClassCenterStore | DiskClassCenterStore;
   private readonly rng: Xoshiro128;
   private stepCount = 0;
   private current: StepState | undefined;
@@ -136,22 +150,43 @@ export class PartialFC {
     this.optimizer = resolveCenterOptimizer(opts.optimizer);
     const seed = opts.seed ?? 2048;
     if (!Number.isFinite(seed)) throw new Error(`PartialFC: seed=${seed} must be a finite number.`);
-    this.store = new ClassCenterStore({
+    const storeOptions = {
       numClasses: this.numClasses,
       embeddingSize: this.embeddingSize,
       subCenters: this.subCenters,
       storage: opts.storage ?? 'float32',
       slots: optimizerSlots(this.optimizer),
       seed,
-    });
+    } as const;
+    const blockBytes = opts.blockBytes ?? DEFAULT_BLOCK_BYTES;
+    if (typeof blockBytes !== 'number' || !(blockBytes > 0)) throw new Error(`PartialFC: blockBytes=${String(blockBytes)} must be a positive number of bytes.`);
+    this.blockClasses = Math.max(1, Math.floor(blockBytes / (this.subCenters * this.embeddingSize * 4)));
+    if (opts.disk !== undefined && (opts.disk === null || typeof opts.disk !== 'object' || typeof opts.disk.directory !== 'string')) {
+      throw new Error("PartialFC: disk must be { directory: string, mode?: 'create' | 'open' }.");
+    }
+    const hostBudget = opts.hostBudgetBytes ?? Math.floor(0.85 * totalmem());
+    if (typeof hostBudget !== 'number' || !(hostBudget > 0)) throw new Error(`PartialFC: hostBudgetBytes=${String(hostBudget)} must be a positive number of bytes.`);
+    const perStep = this.stepHostBytes(maxSampledClasses(this.numClasses, this.sampleRate, 1024));
+    const resident = opts.disk ? Math.ceil(this.numClasses / 8) : this.numClasses * this.subCenters * this.embeddingSize * ((storeOptions.storage === 'float32' ? 4 : 2) + 4 * storeOptions.slots.length);
+    // float16 centres halve only the centres, not the float32 optimizer state
+    const halfFits = this.numClasses * this.subCenters * this.embeddingSize * (2 + 4 * storeOptions.slots.length) + perStep <= hostBudget;
+    if (resident + perStep > hostBudget) {
+      const gib = (b: number) => formatGiB(b);
+      throw new Error(
+        `PartialFC: ${this.numClasses.toLocaleString('en')} classes × ${this.subCenters} × ${this.embeddingSize} need about ${gib(resident)} of host memory for the centres ` +
+          `(${storeOptions.storage}) and optimizer state (${storeOptions.slots.join(', ') || 'none'})${opts.disk ? '' : ' in memory'} plus ${gib(perStep)} per step (sample rate ${this.sampleRate}), ` +
+          `over the budget of ${gib(hostBudget)} (hostBudgetBytes; default 85 % of RAM). ` +
+          (opts.disk
+            ? 'Lower sampleRate.'
+            : `Keep the centres on disk with disk: { directory }${halfFits ? ", or use storage: 'float16'" : ''}, or lower numClasses.`),
+      );
+    }
+    this.store = opts.disk ? new DiskClassCenterStore({ ...storeOptions, directory: opts.disk.directory, mode: opts.disk.mode }) : new ClassCenterStore(storeOptions);
     this.rng = new Xoshiro128((seed ^ 0x5bd1e995) >>> 0);
     const budget = opts.engineBudgetBytes ?? WASM_HEAP_BYTES;
     if (typeof budget !== 'number' || !(budget > 0)) throw new Error(`PartialFC: engineBudgetBytes=${String(budget)} must be a positive number of bytes.`);
     this.engineBudgetBytes = budget;
     this.budgetAlways = opts.engineBudgetBytes !== undefined;
-    const blockBytes = opts.blockBytes ?? DEFAULT_BLOCK_BYTES;
-    if (typeof blockBytes !== 'number' || !(blockBytes > 0)) throw new Error(`PartialFC: blockBytes=${String(blockBytes)} must be a positive number of bytes.`);
-    this.blockClasses = Math.max(1, Math.floor(blockBytes / (this.store.rowLength * 4)));
   }
 
   /**
@@ -275,7 +310,9 @@ export class PartialFC {
     const rate = lr ?? this.optimizer.lr;
     if (typeof rate !== 'number' || !Number.isFinite(rate) || rate < 0) throw new Error(`PartialFC.step: lr=${String(lr)} must be a finite number ≥ 0.`);
     this.stepCount++;
-    applyCenterUpdate(this.store, this.gradFor, this.grad, this.optimizer, rate, this.stepCount);
+    // the forward's copy of the sampled rows is still what the store holds: the disk store updates it in place
+    const gathered = this.current?.indices === this.gradFor ? this.current.weights : undefined;
+    applyCenterUpdate(this.store, this.gradFor, this.grad, this.optimizer, rate, this.stepCount, gathered);
     this.grad = undefined;
     this.gradFor = undefined;
     this.releaseStep();
@@ -343,12 +380,20 @@ export class PartialFC {
   estimateMemory(batchSize: number): { engineBytes: number; hostBytes: number } {
     positiveInt('batchSize', batchSize);
     const n = maxSampledClasses(this.numClasses, this.sampleRate, batchSize);
-    const rowsBytes = n * this.store.rowLength * 4;
     return {
       engineBytes: estimateStepEngineBytes(batchSize, n, this.subCenters, this.embeddingSize, this.blockClasses),
-      // centres + slots, gathered rows + their gradient (+ the engine's read-back copy), sampling buffers
-      hostBytes: this.store.hostBytes + 3 * rowsBytes + this.numClasses + 8 * n,
+      hostBytes: this.store.hostBytes + this.stepHostBytes(n),
     };
+  }
+
+  /** Host bytes of one step over n sampled classes: gathered rows + their gradient (+ the engine's read-back copy), sampling buffers. */
+  private stepHostBytes(n: number): number {
+    return 3 * n * this.subCenters * this.embeddingSize * 4 + this.numClasses + 8 * n;
+  }
+
+  /** Disk-backed store: persist it (bitmap + fsync), so its directory is a consistent checkpoint. No-op in memory. */
+  flush(): void {
+    if (this.store instanceof DiskClassCenterStore) this.store.flush();
   }
 
   dispose(): void {
@@ -356,6 +401,7 @@ export class PartialFC {
     this.releaseStep();
     this.grad = undefined;
     this.gradFor = undefined;
+    if (this.store instanceof DiskClassCenterStore) this.store.close();
     this.disposed = true;
   }
 

@@ -9,9 +9,7 @@ import type { ErrorVersusReject } from './error-versus-reject.js';
 export function errorVersusRejectCharts(result: ErrorVersusReject, title = 'Error versus reject'): Array<{ fmr: number; spec: VegaLiteSpec }> {
   return result.fmrs.map((fmr) => {
     const curves = result.curves.filter((c) => c.targetFmr === fmr);
-    return {
-      fmr,
-      spec: lineChart({
+    const spec = lineChart({
         title: `${title}: FNMR at FMR ${fmr}`,
         subtitle: `${result.pairs} pairs (${result.genuine} genuine), quality = min of the pair, threshold ${result.thresholdMode === 'fixed' ? 'fixed on all pairs' : 'recomputed per fraction'}`,
         x: 'fraction of pairs discarded (lowest quality first)',
@@ -21,8 +19,11 @@ export function errorVersusRejectCharts(result: ErrorVersusReject, title = 'Erro
           name: `${c.measure} (AUC ${c.auc === null ? 'n/a' : c.auc.toFixed(4)})`,
           points: c.points.filter((p) => p.fnmr !== null).map((p) => [p.reject, p.fnmr!] as [number, number]),
         })),
-      }),
-    };
+      });
+    // Vega truncates legend labels at 160 px by default; the AUCs must stay readable
+    const color = (spec as { encoding?: { color?: Record<string, unknown> } }).encoding?.color;
+    if (color) color.legend = { labelLimit: 400 };
+    return { fmr, spec };
   });
 }
 

@@ -7,6 +7,7 @@ import { normal } from '../init.js';
 import { batchNorm } from '../layers/batch-norm.js';
 import { conv2d } from '../layers/conv.js';
 import { dropout } from '../layers/dropout.js';
+import { foldedConvBatchNorm } from '../layers/fold-batch-norm.js';
 import { linear } from '../layers/linear.js';
 import { prelu } from '../layers/prelu.js';
 import { NetworkBuilder, type BuiltNetwork, type ForwardContext, type MapShape } from '../network.js';
@@ -38,6 +39,12 @@ function basicBlock(b: NetworkBuilder, name: string, input: MapShape, planes: nu
   return {
     outShape: conv2.outShape,
     apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
+      if (ctx.foldBatchNorm) {
+        // bn1 stays an affine op: folding it into conv1 would be wrong at the zero-padded border
+        const h = foldedConvBatchNorm(bn1.apply(x, ctx) as tf.Tensor4D, ctx, conv1, `${name}.bn2`, `${name}.prelu.weight`);
+        const y = foldedConvBatchNorm(h, ctx, conv2, `${name}.bn3`);
+        return tf.add(y, ds ? foldedConvBatchNorm(x, ctx, ds.conv, `${name}.downsample.1`) : x);
+      }
       let out = bn1.apply(x, ctx) as tf.Tensor4D;
       out = conv1.apply(out, ctx);
       out = act.apply(bn2.apply(out, ctx) as tf.Tensor4D, ctx);
@@ -82,7 +89,9 @@ export function buildIResNet(o: ResolvedBackboneOptions): BuiltNetwork {
     macs: b.macs,
     embeddingSize: o.embeddingSize,
     forward(x, ctx) {
-      let h = ctx.scope(() => act.apply(bn1.apply(conv1.apply(x, ctx), ctx) as tf.Tensor4D, ctx));
+      let h = ctx.scope(() =>
+        ctx.foldBatchNorm ? foldedConvBatchNorm(x, ctx, conv1, 'bn1', 'prelu.weight') : act.apply(bn1.apply(conv1.apply(x, ctx), ctx) as tf.Tensor4D, ctx),
+      );
       for (const stage of stages) {
         for (const block of stage) {
           const input = h;

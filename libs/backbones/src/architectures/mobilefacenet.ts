@@ -6,6 +6,7 @@ import { tf } from '@facet/engine';
 import { kaimingNormalFanOut } from '../init.js';
 import { batchNorm } from '../layers/batch-norm.js';
 import { conv2d } from '../layers/conv.js';
+import { foldedConvBatchNorm } from '../layers/fold-batch-norm.js';
 import { linear } from '../layers/linear.js';
 import { prelu } from '../layers/prelu.js';
 import { NetworkBuilder, type BuiltNetwork, type ForwardContext, type MapShape } from '../network.js';
@@ -35,6 +36,7 @@ function convBlock(b: NetworkBuilder, name: string, input: MapShape, outC: numbe
   return {
     outShape: conv.outShape,
     apply(x, ctx) {
+      if (ctx.foldBatchNorm) return foldedConvBatchNorm(x, ctx, conv, `${name}.layers.1`, act ? `${name}.layers.2.weight` : undefined);
       const y = bn.apply(conv.apply(x, ctx), ctx) as tf.Tensor4D;
       return act ? act.apply(y, ctx) : y;
     },

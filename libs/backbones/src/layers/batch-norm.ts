@@ -7,7 +7,7 @@
 import { tf } from '@facet/engine';
 import { constant } from '../init.js';
 import type { ForwardContext, NetworkBuilder } from '../network.js';
-import type { BatchNormLayer } from '../types.js';
+import type { BatchNormLayer, BatchStatsAllReduce } from '../types.js';
 
 export interface BatchNormOptions {
   eps?: number;
@@ -42,6 +42,7 @@ export function applyBatchNorm(ctx: ForwardContext, name: string, x: tf.Tensor):
         `BatchNorm ${name}: training needs more than one value per channel (got ${x.shape.join('×')}); use a batch of at least 2`,
       );
     }
+    if (ctx.fusedBatchNorm && ctx.batchStatsAllReduce) return syncedTrainingBatchNorm(layer, axes, n, ctx.batchStatsAllReduce)(x, layer.weight, layer.bias);
     if (ctx.fusedBatchNorm) return trainingBatchNorm(layer, axes, n)(x, layer.weight, layer.bias);
     const { mean, variance } = tf.moments(x, axes);
     updateRunningStats(layer, mean, variance, n);
@@ -84,6 +85,70 @@ function trainingBatchNorm(layer: BatchNormLayer, axes: number[], n: number) {
           // dx = k·dy − xc·(k·s²·Σ(dy·xc)/n) − k·Σdy/n
           const cx = tf.mul(k, tf.mul(tf.square(s), tf.div(sumDyXc, n)));
           const c0 = tf.mul(k, tf.div(sumDy, n));
+          const dx = tf.sub(tf.sub(tf.mul(dy, k), tf.mul(xc, cx)), c0);
+          return [dx, tf.mul(sumDyXc, s), sumDy];
+        }),
+    };
+  });
+}
+
+/**
+ * Synchronized BN (SyncBN, as torch.nn.SyncBatchNorm): the fused training BN above with the statistics of the whole
+ * batch spread over data-parallel replicas, one all-reduce per layer in each direction (each is a barrier between
+ * the replicas). Forward: each replica computes its own moments two-pass (as tf.moments) and the replicas combine
+ * them as Chan et al. (1979) combine parallel variances: with Sᵣ = Σx and M2ᵣ = Σ(x − x̄ᵣ)² over nᵣ values,
+ *   μ = ΣSᵣ / n,   M2 = ΣM2ᵣ + (ΣSᵣ²/nᵣ − (ΣSᵣ)²/n)   (the bracket is Σnᵣ(x̄ᵣ − μ)², taken in float64),
+ * which avoids the cancellation of Σx² − n·μ² in float32. Backward: dx needs the whole batch's Σdy and Σdy·(x − μ);
+ * the γ/β gradients returned are this replica's share, so the replicas' gradients add up to the whole batch's
+ * (Ioffe & Szegedy 2015, Alg. 1 backward, with the sums taken over every replica's samples).
+ */
+function syncedTrainingBatchNorm(layer: BatchNormLayer, axes: number[], nLocal: number, allReduce: BatchStatsAllReduce) {
+  const channels = layer.channels;
+  let n = nLocal;
+  return tf.customGrad((...args: unknown[]) => {
+    const [x, gamma, beta, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    const local = tf.tidy(() => {
+      const m = tf.moments(x, axes);
+      return tf.concat([tf.mul(m.mean, nLocal), tf.mul(m.variance, nLocal)]);
+    });
+    const v = local.dataSync();
+    local.dispose();
+    // [Sᵣ (C), M2ᵣ (C), Sᵣ²/nᵣ (C), nᵣ], summed over the replicas
+    const sums = new Float64Array(3 * channels + 1);
+    sums.set(v);
+    for (let c = 0; c < channels; c++) sums[2 * channels + c] = (v[c]! * v[c]!) / nLocal;
+    sums[3 * channels] = nLocal;
+    allReduce(sums, layer);
+    n = sums[3 * channels]!;
+    const meanValues = new Float32Array(channels);
+    const varValues = new Float32Array(channels);
+    for (let c = 0; c < channels; c++) {
+      const total = sums[c]!;
+      meanValues[c] = total / n;
+      varValues[c] = Math.max(0, sums[channels + c]! + (sums[2 * channels + c]! - (total * total) / n)) / n;
+    }
+    const mean = tf.tensor1d(meanValues);
+    const variance = tf.tensor1d(varValues);
+    updateRunningStats(layer, mean, variance, n);
+    const invStd = tf.rsqrt(tf.add(variance, layer.eps));
+    const scale = tf.mul(gamma, invStd);
+    const y = tf.add(tf.mul(x, scale), tf.sub(beta, tf.mul(mean, scale)));
+    save([x, mean, invStd, gamma]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const [xs, mu, s, g] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+          const xc = tf.sub(xs, mu);
+          const sumDy = tf.sum(dy, axes);
+          const sumDyXc = tf.sum(tf.mul(dy, xc), axes);
+          const all = Float64Array.from(tf.concat([sumDy, sumDyXc]).dataSync());
+          allReduce(all, layer);
+          const allSumDy = tf.tensor1d(Float32Array.from(all.subarray(0, channels)));
+          const allSumDyXc = tf.tensor1d(Float32Array.from(all.subarray(channels)));
+          const k = tf.mul(g, s);
+          const cx = tf.mul(k, tf.mul(tf.square(s), tf.div(allSumDyXc, n)));
+          const c0 = tf.mul(k, tf.div(allSumDy, n));
           const dx = tf.sub(tf.sub(tf.mul(dy, k), tf.mul(xc, cx)), c0);
           return [dx, tf.mul(sumDyXc, s), sumDy];
         }),

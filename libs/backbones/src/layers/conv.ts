@@ -21,6 +21,12 @@ export interface Conv2dOptions {
 export interface Conv2d {
   outShape: MapShape;
   apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D;
+  /**
+   * Inference with a per-output-channel affine map folded in (a BatchNorm: y = conv(x)·scale + shift) and an
+   * optional PReLU, as one fused kernel where tfjs has one: conv(x; w·scale) + shift, since scaling output channel o
+   * of a convolution is scaling its filter slice o. Exact up to float32 rounding.
+   */
+  applyFolded(x: tf.Tensor4D, ctx: ForwardContext, scale: tf.Tensor1D, shift: tf.Tensor1D, preluAlpha?: tf.Tensor1D): tf.Tensor4D;
 }
 
 /** PyTorch output size: ⌊(n + 2p − k)/s⌋ + 1. */
@@ -79,6 +85,23 @@ export function conv2d(b: NetworkBuilder, name: string, input: MapShape, o: Conv
         }
       }
       return bias ? tf.add(y, ctx.variable(bias)) : y;
+    },
+    applyFolded(x, ctx, scale, shift, preluAlpha) {
+      const filter = ctx.variable(weight) as tf.Variable<tf.Rank.R4>;
+      const b = bias ? tf.add(tf.mul(ctx.variable(bias), scale), shift) : shift;
+      const activation = preluAlpha ? 'prelu' : 'linear';
+      if (groups === 1) {
+        return tf.fused.conv2d({ x, filter: tf.mul(filter, scale) as tf.Tensor4D, strides: stride, pad: padding, bias: b, activation, preluActivationWeights: preluAlpha });
+      }
+      if (inPerGroup === 1) {
+        // depthwise output channel i·M + m comes from filter[.., i, m]
+        const folded = tf.mul(filter, tf.reshape(scale, [inC, outPerGroup])) as tf.Tensor4D;
+        return tf.fused.depthwiseConv2d({ x, filter: folded, strides: stride, pad: padding, bias: b, activation, preluActivationWeights: preluAlpha });
+      }
+      // grouped with several inputs per group (summed by a matmul after the depthwise conv): affine map and PReLU
+      // after the sum; rare (one layer of MobileFaceNet), not worth a fused path
+      const y = tf.add(tf.mul(this.apply(x, ctx), scale), b) as tf.Tensor4D;
+      return preluAlpha ? tf.prelu(y, preluAlpha as tf.Tensor as tf.Tensor4D) : y;
     },
   };
 }

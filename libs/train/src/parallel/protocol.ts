@@ -47,6 +47,22 @@ export interface StepDone {
   gradNorm: number;
   finite: boolean;
   numTensors: number;
+  phases: StepPhases;
+}
+
+/**
+ * Where a replica's step went (ms): forward (with the SyncBN all-reduces), waiting for the main thread's objective,
+ * backward, gradient exchange (copy out, reduce-scatter, the barriers, i.e. also waiting for the slowest replica),
+ * and update (upload of the sum, clip, optimizer). barrierWait: the part of all that was spent blocked at barriers
+ * (SyncBN and gradient exchange) waiting for the other replicas — the lock-step cost, large on a loaded machine.
+ */
+export interface StepPhases {
+  forward: number;
+  head: number;
+  backward: number;
+  exchange: number;
+  update: number;
+  barrierWait: number;
 }
 
 export type FromReplica =

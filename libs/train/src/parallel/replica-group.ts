@@ -5,7 +5,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Backbone } from '@facet/backbones';
 import { tf, type BackendChoice } from '@facet/engine';
-import type { FromReplica, ReplicaInit, ReplicaOptimizerSpec, ReplicaState, StepDone, ToReplica } from './protocol.js';
+import type { FromReplica, ReplicaInit, ReplicaOptimizerSpec, ReplicaState, StepDone, StepPhases, ToReplica } from './protocol.js';
 import { abortGroup, publishGradient } from './replica-sync.js';
 import { allocateRegions, sharedBytes, viewRegions, type SharedViews } from './shared-buffers.js';
 import { splitBatch, type Shard } from './shards.js';
@@ -35,6 +35,8 @@ export interface ReplicaStepResult {
   headGrads: Record<string, tf.Tensor>;
   /** Each replica's tf.memory().numTensors after the step. */
   replicaTensors: number[];
+  /** Where replica 0's step went (ms). */
+  phases: StepPhases;
 }
 
 interface Waiter {
@@ -72,7 +74,8 @@ export class ReplicaGroup {
       embeddingSize: backbone.embeddingSize,
       twoViews: opts.twoViews,
       parameters: backbone.trainableVariables().reduce((s, v) => s + v.size, 0),
-      statLength: 2 * Math.max(1, ...backbone.batchNorms().map((l) => l.channels)) + 1,
+      // SyncBN forward: [Σx, M2, (Σx)²/n] per channel + the count (see batchStatsAllReduce in @facet/backbones)
+      statLength: 3 * Math.max(1, ...backbone.batchNorms().map((l) => l.channels)) + 1,
     };
     this.sharedBytes = sharedBytes(sizes);
     const regions = allocateRegions(sizes);
@@ -121,7 +124,7 @@ export class ReplicaGroup {
   }
 
   private spawn(url: URL, rank: number): void {
-    const w = new Worker(url, { workerData: this.init(rank) });
+    const w = new Worker(url, { workerData: this.init(rank), execArgv: workerExecArgv() });
     w.on('message', (m: FromReplica) => this.receive(rank, m));
     w.on('error', (e) => this.fail(new Error(`training replica ${rank} crashed: ${e.message}`)));
     w.on('exit', (code) => {
@@ -229,7 +232,7 @@ export class ReplicaGroup {
       this.fail(e);
       throw e;
     }
-    return { loss, gradNorm: first.gradNorm, finite: first.finite, headGrads, replicaTensors: results.map((r) => r.numTensors) };
+    return { loss, gradNorm: first.gradNorm, finite: first.finite, headGrads, replicaTensors: results.map((r) => r.numTensors), phases: first.phases };
   }
 
   /** Backbone weights (with BN running statistics) and optimizer state of replica 0, by parameter name. */
@@ -270,6 +273,21 @@ export class ReplicaGroup {
     this.waiter = undefined;
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
+}
+
+/**
+ * The parent's Node flags (workers inherit them) minus those that only apply to the main script: a trainer started
+ * as `node --input-type=module -e …` (the bench does) would otherwise fail every replica at start.
+ */
+function workerExecArgv(): string[] {
+  const out: string[] = [];
+  const argv = process.execArgv;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (['-e', '--eval', '-p', '--print', '--input-type'].includes(a)) i++;
+    else if (!/^--(input-type|eval|print)=/.test(a)) out.push(a);
+  }
+  return out;
 }
 
 function weightsOf(backbone: Backbone): Record<string, Float32Array> {

@@ -16,6 +16,8 @@ const WAKE_MS = 200;
 
 export class ReplicaSync {
   private calls = 0;
+  /** Milliseconds spent blocked waiting for the other replicas or the main thread (lock-step cost), since reset. */
+  waitedMs = 0;
 
   constructor(
     private readonly control: Int32Array,
@@ -39,10 +41,12 @@ export class ReplicaSync {
       Atomics.notify(c, CTL.barrierGeneration);
       return;
     }
+    const t0 = performance.now();
     while (Atomics.load(c, CTL.barrierGeneration) === generation) {
       this.checkAbort();
       Atomics.wait(c, CTL.barrierGeneration, generation, WAKE_MS);
     }
+    this.waitedMs += performance.now() - t0;
   }
 
   /**

@@ -47,6 +47,10 @@ async function start(): Promise<void> {
   const applyOptions: ApplyOptions = { training: true, batchStatsAllReduce: (sums) => sync.allReduce(sums) };
 
   const step = (seq: number, lr: number) => {
+    const t0 = performance.now();
+    sync.waitedMs = 0;
+    let tEmbedded = t0;
+    let tGradient = t0;
     // BN running stats change in the forward: keep a copy so a non-finite step leaves no trace (as trainer.ts)
     const bnBackup = backbone.batchNorms().flatMap((l) => [tf.clone(l.runningMean), tf.clone(l.runningVar)]);
     const shardOf = (a: Float32Array, width: number) => a.subarray(row0 * width, (row0 + count) * width);
@@ -60,7 +64,9 @@ async function start(): Promise<void> {
           copyTensorInto(emb, views.embeddings, row0 * D);
           if (emb2) copyTensorInto(emb2, views.embeddings2!, row0 * D);
           post({ type: 'embedded', seq });
+          tEmbedded = performance.now();
           sync.waitForGradient(seq);
+          tGradient = performance.now();
           // d/dθ Σ emb ⊙ g = Σ (∂emb/∂θ)ᵀ g with g = dL/d(emb) of the whole batch's objective: the chain rule, cut at emb
           let surrogate = tf.sum(tf.mul(emb, tensorFromShared<tf.Rank.R2>(shardOf(views.embeddingGrads, D), [count, D])));
           if (emb2) surrogate = tf.add(surrogate, tf.sum(tf.mul(emb2, tensorFromShared<tf.Rank.R2>(shardOf(views.embeddingGrads2!, D), [count, D]))));
@@ -69,6 +75,7 @@ async function start(): Promise<void> {
       vars,
     );
     tf.dispose([value, x, ...(x2 ? [x2] : [])]);
+    const tBackward = performance.now();
     const row = views.grads.subarray(init.rank * parameters, (init.rank + 1) * parameters);
     let offset = 0;
     for (const v of vars) {
@@ -81,6 +88,7 @@ async function start(): Promise<void> {
     sync.barrier();
     sync.reduceSlice(views.grads, views.gradSum);
     sync.barrier();
+    const tExchanged = performance.now();
     const summed: Record<string, tf.Tensor> = {};
     offset = 0;
     for (const v of vars) {
@@ -100,7 +108,9 @@ async function start(): Promise<void> {
     }
     tf.dispose([...bnBackup, ...Object.values(summed)]);
     if (clipped.grads !== summed) tf.dispose(Object.values(clipped.grads));
-    post({ type: 'done', seq, gradNorm: clipped.norm, finite, numTensors: tf.memory().numTensors });
+    const t1 = performance.now();
+    const phases = { forward: tEmbedded - t0, head: tGradient - tEmbedded, backward: tBackward - tGradient, exchange: tExchanged - tBackward, update: t1 - tExchanged, barrierWait: sync.waitedMs };
+    post({ type: 'done', seq, gradNorm: clipped.norm, finite, numTensors: tf.memory().numTensors, phases });
   };
 
   const getState = (): ReplicaState => {

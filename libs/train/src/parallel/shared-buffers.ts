@@ -23,7 +23,7 @@ export interface BufferSizes {
   twoViews: boolean;
   /** Trainable backbone parameters (floats). */
   parameters: number;
-  /** Longest vector a BN all-reduce carries: 2·(widest BN) + 1. */
+  /** Longest vector a BN all-reduce carries: 3·(widest BN) + 1. */
   statLength: number;
 }
 

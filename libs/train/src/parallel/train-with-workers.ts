@@ -4,6 +4,7 @@
 // shared memory. Checkpoints have the single-worker layout, so a run can resume with another number of workers.
 // The main thread keeps its own backbone copy, refreshed from replica 0 for validation, checkpoints and export.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createBackbone, saveBackbone, type Backbone } from '@facet/backbones';
 import { writeLabelMap, type FaceDataset } from '@facet/data';
@@ -11,7 +12,7 @@ import { initEngine, tf } from '@facet/engine';
 import { writeFileAtomic } from '../atomic.js';
 import { latestCheckpoint, readCheckpoint, writeCheckpoint, type TypedArray } from '../checkpoint.js';
 import { ConfigError, DEFAULT_CONFIG, effectiveLr, mergeConfig, type TrainConfig } from '../config.js';
-import { makeLoader, openTrainingDataset, openValidationSet } from '../datasets.js';
+import { makeLoader, openTrainingDataset, openValidationSet, validationLabel } from '../datasets.js';
 import { estimateTrainingMemory, WASM_HEAP_BUDGET } from '../memory.js';
 import { marginObjective, softmaxObjective, type Objective } from '../objectives.js';
 import { adamw, sgd, type BackboneOptimizer, type OptimizerState } from '../optimizer.js';
@@ -21,11 +22,13 @@ import { twoViewObjective } from '../ssl.js';
 import type { StepReport, TrainEvent, TrainRunOptions, TrainSummary } from '../trainer.js';
 import { rawPixelAccuracy, validateOn, type ValidationResult } from '../validation.js';
 import { ReplicaGroup } from './replica-group.js';
-import type { ReplicaState } from './protocol.js';
+import type { ReplicaState, StepPhases } from './protocol.js';
 
-/** A step report with the replicas' tensor counts (they must stay flat, like the main thread's). */
+/** A step report with the replicas' tensor counts (they must stay flat, like the main thread's) and step phases. */
 export interface ParallelStepReport extends StepReport {
   replicaTensors: number[];
+  /** Where replica 0's step went (ms). */
+  phases: StepPhases;
 }
 
 /** Config fields that define the model: a resume must not change them (as trainer.ts). */
@@ -120,14 +123,18 @@ export async function trainWithWorkers(config: TrainConfig, opts: TrainRunOption
   const engine = await initEngine({ backend: cfg.backend });
   emit({ type: 'info', message: `backend ${engine.backend}` });
 
-  const dataset: FaceDataset = await openTrainingDataset(cfg, (m) => emit({ type: 'warning', message: m }));
+  const dataset: FaceDataset = opts.dataset ?? (await openTrainingDataset(cfg, (m) => emit({ type: 'warning', message: m })));
   if (cfg.batchSize > dataset.size) {
     throw new ConfigError(`batchSize ${cfg.batchSize} is larger than the dataset (${dataset.size} images in ${dataset.name}); use a smaller --batch-size`);
   }
   if (cfg.batchSize < 2 * W) {
     throw new ConfigError(`batchSize ${cfg.batchSize} with workers=${W}: every worker needs at least 2 images per step (BatchNorm); use --batch-size ${2 * W} or more, or fewer --workers`);
   }
-  const valSets = await Promise.all(cfg.valTargets.map((t) => openValidationSet(t, cfg)));
+  const cores = availableParallelism();
+  if (W > cores) {
+    emit({ type: 'warning', message: `workers=${W} exceeds the ${cores} CPU cores: the replicas run in lock-step (synchronized BatchNorm), so each waits for the descheduled ones; use --workers ${cores} or fewer` });
+  }
+  const valSets = await Promise.all(cfg.valTargets.map(async (t) => ({ ...(await openValidationSet(t, cfg)), name: validationLabel(t) })));
   const backbone = createBackbone(cfg.network, { embeddingSize: cfg.embeddingSize, inputSize: cfg.inputSize, width: cfg.width, dropout: cfg.dropout, seed: cfg.seed });
   let lrNow = effectiveLr(cfg);
   const objective = makeObjective(cfg, dataset.numClasses, () => lrNow);
@@ -149,7 +156,9 @@ export async function trainWithWorkers(config: TrainConfig, opts: TrainRunOption
     data: { ...memory, replicaBytes, mainBytes, workers: W },
   });
   if (engine.backend === 'wasm' && (replicaBytes > WASM_HEAP_BUDGET || mainBytes > WASM_HEAP_BUDGET)) {
-    const maxPerWorker = Math.max(0, Math.floor((WASM_HEAP_BUDGET - memory.fixedBytes) / (memory.perImageBytes * (objective.twoViews ? 2 : 1) || 1)));
+    const perImage = memory.perImageBytes * (objective.twoViews ? 2 : 1);
+    const baseBytes = replicaBytes - memory.fixedBytes - perImage * perWorker;
+    const maxPerWorker = Math.max(0, Math.floor((WASM_HEAP_BUDGET - memory.fixedBytes - baseBytes) / (perImage || 1)));
     throw new ConfigError(
       replicaBytes > WASM_HEAP_BUDGET
         ? `this run needs about ${(replicaBytes / 2 ** 30).toFixed(2)} GiB of engine memory per worker at ${perWorker} images per worker ` +
@@ -306,7 +315,7 @@ export async function trainWithWorkers(config: TrainConfig, opts: TrainRunOption
       lastAcc = objective.accuracy();
       const done = step + 1;
       const epoch = done / stepsPerEpoch;
-      const report: ParallelStepReport = { step: done, totalSteps: endStep, epoch, loss, accuracy: lastAcc, lr: lrNow, gradNorm: r.gradNorm, imagesPerSec: rate, etaSeconds: ((endStep - done) * B) / rate, replicaTensors: r.replicaTensors };
+      const report: ParallelStepReport = { step: done, totalSteps: endStep, epoch, loss, accuracy: lastAcc, lr: lrNow, gradNorm: r.gradNorm, imagesPerSec: rate, etaSeconds: ((endStep - done) * B) / rate, replicaTensors: r.replicaTensors, phases: r.phases };
       appendFileSync(join(out, 'log.jsonl'), JSON.stringify({ step: done, epoch: +epoch.toFixed(4), loss, accuracy: lastAcc, lr: lrNow, gradNorm: r.gradNorm, imagesPerSec: +rate.toFixed(2), seconds: +dt.toFixed(4) }) + '\n');
       opts.onStep?.(report);
       if (cfg.checkpointEvery > 0 && done % cfg.checkpointEvery === 0 && done < endStep) await save(done);

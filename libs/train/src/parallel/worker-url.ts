@@ -56,8 +56,9 @@ async function resolveWorkerUrl(): Promise<URL> {
       {
         name: 'external-npm',
         setup(b: { onResolve(o: { filter: RegExp }, cb: (a: { path: string }) => unknown): void }) {
-          // bare imports other than Facet's own libs resolve at run time from node_modules
-          b.onResolve({ filter: /^(?!@facet\/)[^./]/ }, (a) => ({ path: a.path, external: true }));
+          // bare imports other than Facet's own libs resolve at run time from node_modules (esbuild's filters are Go
+          // regular expressions, without look-ahead: returning undefined lets esbuild resolve @facet/* itself)
+          b.onResolve({ filter: /^[^./]/ }, (a) => (a.path.startsWith('@facet/') ? undefined : { path: a.path, external: true }));
         },
       },
     ],
