@@ -1,6 +1,7 @@
 // A backbone = a built network definition + its tf.Variables (parameters and BN running statistics).
 import { tf } from '@facet/engine';
 import { initValues } from './init.js';
+import type { FoldCacheEntry } from './layers/fold-batch-norm.js';
 import type { BuiltNetwork, ForwardContext, ParamSpec } from './network.js';
 import { resolveOptions } from './options.js';
 import { ARCHITECTURES, findArchitecture, type Architecture } from './registry.js';
@@ -29,6 +30,8 @@ class TfBackbone implements Backbone {
   readonly inputSize: number;
   private readonly vars = new Map<string, tf.Variable>();
   private readonly bnLayers = new Map<string, BatchNormLayer>();
+  /** foldBatchNorm's resident folded conv weights (an extra copy of the conv weights once used). */
+  private readonly foldCache = new Map<string, FoldCacheEntry>();
   private readonly rng: Rng;
   private readonly counted: ReturnType<typeof counts>;
   private disposed = false;
@@ -100,6 +103,7 @@ class TfBackbone implements Backbone {
       fusedBatchNorm,
       batchStatsAllReduce: opts.batchStatsAllReduce,
       foldBatchNorm: opts.foldBatchNorm ?? false,
+      foldCache: this.foldCache,
       variable: (n) => this.vars.get(n)!,
       batchNorm: (n) => this.bnLayers.get(n)!,
       scope: hook ? (fn) => fn() : (fn) => tf.tidy(fn),
@@ -180,6 +184,8 @@ class TfBackbone implements Backbone {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    for (const e of this.foldCache.values()) tf.dispose([e.filter, e.bias]);
+    this.foldCache.clear();
     for (const v of this.vars.values()) v.dispose();
     this.vars.clear();
   }

@@ -3,6 +3,7 @@
 // IResNet-200 for free); the forward closure looks variables up by name once they exist.
 import type { tf } from '@facet/engine';
 import type { Init } from './init.js';
+import type { FoldCacheEntry } from './layers/fold-batch-norm.js';
 import type { Rng } from './rng.js';
 import type { ApplyOptions, BatchNormLayer } from './types.js';
 
@@ -35,6 +36,8 @@ export interface ForwardContext {
   readonly batchStatsAllReduce?: ApplyOptions['batchStatsAllReduce'];
   /** Inference with BN folded into the preceding convolution and PReLU fused (see ApplyOptions.foldBatchNorm). */
   readonly foldBatchNorm?: boolean;
+  /** Resident folded weights by BN layer name (owned by the backbone; see layers/fold-batch-norm.ts). */
+  readonly foldCache?: Map<string, FoldCacheEntry>;
   variable(name: string): tf.Variable;
   batchNorm(name: string): BatchNormLayer;
   /** tf.tidy around a block (frees its intermediates early) unless an onBatchNorm callback must keep its tensors. */

@@ -26,7 +26,10 @@ function randomizeNormalization(net: Backbone, seed: number): void {
 }
 
 function kernelsOf(fn: () => tf.Tensor): Promise<string[]> {
-  return tf.profile(() => fn()).then((p) => p.kernelNames);
+  return tf.profile(() => fn()).then((p) => {
+    tf.dispose(p.result as tf.Tensor);
+    return p.kernelNames;
+  });
 }
 
 describe('foldBatchNorm', () => {
@@ -34,19 +37,30 @@ describe('foldBatchNorm', () => {
     ['iresnet18', { width: 0.25, inputSize: 32, blocks: [1, 2, 1, 1] }],
     ['mobilefacenet', { width: 0.25, inputSize: 32 }],
   ] as const) {
-    it(`${name}: same embeddings as the unfused network, through FusedConv2D, tensor count flat`, async () => {
+    it(`${name}: same embeddings as the unfused network, through FusedConv2D; folded weights resident, rebuilt after setWeights, freed by dispose`, async () => {
+      const before = tf.memory().numTensors;
       const net = createBackbone(name, { ...opts, seed: 3 } as never);
       randomizeNormalization(net, 40);
       const x = randomImages(3, 32, 5);
+      const agree = () => {
+        const plain = net.apply(x);
+        const folded = net.apply(x, { foldBatchNorm: true });
+        const a = plain.dataSync();
+        // float32 rounding differs (w·a summed vs summed then ·a): agreement relative to the output scale
+        expect(maxAbsDiff(a, folded.dataSync())).toBeLessThan(1e-4 * maxAbs(a));
+        expect(maxAbs(a)).toBeGreaterThan(0);
+        tf.dispose([plain, folded]);
+        return Float32Array.from(a);
+      };
+      const first = agree();
+      // the folded weights stay resident: further calls allocate nothing that outlives them
       const n0 = tf.memory().numTensors;
-      const plain = net.apply(x);
-      const folded = net.apply(x, { foldBatchNorm: true });
-      const a = plain.dataSync();
-      const b = folded.dataSync();
-      // float32 rounding differs (w·a summed vs summed then ·a): agreement relative to the output scale
-      expect(maxAbsDiff(a, b)).toBeLessThan(1e-4 * maxAbs(a));
-      expect(maxAbs(a)).toBeGreaterThan(0);
-      tf.dispose([plain, folded]);
+      tf.dispose(net.apply(x, { foldBatchNorm: true }));
+      expect(tf.memory().numTensors).toBe(n0);
+      // new BN statistics / γ / PReLU: the cache must notice (otherwise the folded output keeps the old function)
+      randomizeNormalization(net, 90);
+      const second = agree();
+      expect(maxAbsDiff(first, second)).toBeGreaterThan(1e-3 * maxAbs(first));
       expect(tf.memory().numTensors).toBe(n0);
       const kernels = await kernelsOf(() => net.apply(x, { foldBatchNorm: true }));
       expect(kernels).toContain('FusedConv2D');
@@ -54,6 +68,7 @@ describe('foldBatchNorm', () => {
       if (name === 'mobilefacenet') expect(kernels).toContain('FusedDepthwiseConv2D');
       x.dispose();
       net.dispose();
+      expect(tf.memory().numTensors).toBe(before);
     });
   }
 

@@ -17,10 +17,16 @@ export interface BenchRow {
   note?: string;
 }
 
+/** What a suite returns: its rows, and optionally extra markdown sections (profiles, peer details). */
+export interface SuiteResult {
+  rows: BenchRow[];
+  sections?: string[];
+}
+
 export interface Suite {
   name: string;
   description: string;
-  run(opts: { quick: boolean }): Promise<BenchRow[]>;
+  run(opts: { quick: boolean }): Promise<BenchRow[] | SuiteResult>;
 }
 
 export interface Timing {
@@ -56,3 +62,43 @@ export function machineLoad(): string {
   const [l1, l5] = loadavg();
   return `load average ${l1!.toFixed(2)} (1 min), ${l5!.toFixed(2)} (5 min)`;
 }
+
+/**
+ * Time `a` and `b` alternately (a, b, a, b, …) after one warm-up each, so that a change in the machine's load
+ * during the measurement hits both sides alike instead of biasing their ratio.
+ */
+export async function timeInterleaved(
+  a: () => unknown | Promise<unknown>,
+  b: () => number | Promise<number>,
+  repeats: number,
+  warmup = 1,
+): Promise<{ a: Timing; b: Timing }> {
+  for (let i = 0; i < warmup; i++) {
+    await a();
+    await b();
+  }
+  const sa: number[] = [];
+  const sb: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const t0 = performance.now();
+    await a();
+    sa.push((performance.now() - t0) / 1000);
+    // b reports its own seconds (a peer process times itself, excluding the IPC round trip)
+    sb.push(await b());
+  }
+  return { a: summarize(sa), b: summarize(sb) };
+}
+
+export function summarize(samples: number[]): Timing {
+  const sorted = [...samples].sort((x, y) => x - y);
+  return { median: sorted[Math.floor(sorted.length / 2)] ?? NaN, min: sorted[0] ?? NaN, samples };
+}
+
+/** A markdown table from a header and rows of cells. */
+export function markdownTable(header: string[], rows: Array<Array<string | number>>, align?: string[]): string {
+  const al = align ?? header.map((_, i) => (i === 0 ? '---' : '---:'));
+  return [`| ${header.join(' | ')} |`, `|${al.join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+export const fmt = (x: number): string =>
+  !Number.isFinite(x) ? String(x) : Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(2) : x.toPrecision(3);

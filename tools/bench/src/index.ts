@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { machineLoad, type BenchRow } from './harness.js';
+import { fmt, machineLoad, type BenchRow } from './harness.js';
 import { SUITES } from './suites/index.js';
 
 const { values } = parseArgs({ options: { suite: { type: 'string' }, quick: { type: 'boolean', default: false }, out: { type: 'string', default: 'bench/results' } } });
@@ -15,28 +15,36 @@ if (unknown.length) {
   process.exit(2);
 }
 
-const fmt = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(2) : x.toPrecision(3));
 const header = `# Facet bench — ${new Date().toISOString()}\n\n${cpus().length}× ${cpus()[0]?.model ?? 'CPU'}; ${machineLoad()} at start; node ${process.version}\n`;
 console.log(header);
+const withBest = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '' : ` (${fmt(x)})`);
 const all: BenchRow[] = [];
+const allSections: Array<{ suite: string; markdown: string }> = [];
 let md = header;
 for (const suite of SUITES.filter((s) => wanted.includes(s.name))) {
   console.log(`## ${suite.name}: ${suite.description}`);
-  const rows = await suite.run({ quick: values.quick });
+  const t0 = performance.now();
+  const result = await suite.run({ quick: values.quick });
+  const { rows, sections = [] } = Array.isArray(result) ? { rows: result } : result;
   all.push(...rows);
+  allSections.push(...sections.map((markdown) => ({ suite: suite.name, markdown })));
   const table = [
     `\n## ${suite.name}: ${suite.description}\n`,
-    '| case | metric | Facet (median) | baseline (median) | baseline | ratio |',
+    '| case | metric | Facet median (best) | baseline median (best) | baseline | ratio |',
     '|---|---|---:|---:|---|---:|',
-    ...rows.map((r) => `| ${r.case} | ${r.metric} | ${fmt(r.facet)} | ${fmt(r.baseline)} | ${r.baselineName} | ${fmt(r.ratio)}× |${r.note ? ` ${r.note}` : ''}`),
-    `\n${machineLoad()} after the suite\n`,
+    ...rows.map(
+      (r) =>
+        `| ${r.case} | ${r.metric} | ${fmt(r.facet)}${withBest(r.facetMin)} | ${fmt(r.baseline)}${withBest(r.baselineMin)} | ${r.baselineName} | ${fmt(r.ratio)}× |${r.note ? ` ${r.note}` : ''}`,
+    ),
+    ...sections.map((sec) => `\n${sec}`),
+    `\n${machineLoad()} after the suite (${((performance.now() - t0) / 60000).toFixed(1)} min)\n`,
   ].join('\n');
   console.log(table);
   md += table;
 }
 mkdirSync(values.out!, { recursive: true });
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-writeFileSync(join(values.out!, `bench-${stamp}.json`), JSON.stringify({ load: machineLoad(), rows: all }, null, 2));
+writeFileSync(join(values.out!, `bench-${stamp}.json`), JSON.stringify({ load: machineLoad(), rows: all, sections: allSections }, null, 2));
 writeFileSync(join(values.out!, `bench-${stamp}.md`), md);
 writeFileSync(join(values.out!, 'latest.md'), md);
 console.log(`\nwrote ${join(values.out!, `bench-${stamp}.{json,md}`)}`);

@@ -22,11 +22,19 @@ export interface Conv2d {
   outShape: MapShape;
   apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D;
   /**
-   * Inference with a per-output-channel affine map folded in (a BatchNorm: y = conv(x)·scale + shift) and an
-   * optional PReLU, as one fused kernel where tfjs has one: conv(x; w·scale) + shift, since scaling output channel o
-   * of a convolution is scaling its filter slice o. Exact up to float32 rounding.
+   * A per-output-channel affine map y = conv(x)·scale + shift (an inference BatchNorm) folded into the weights:
+   * scaling output channel o of a convolution is scaling its filter slice o, so conv(x; w·scale) + (b·scale + shift).
    */
-  applyFolded(x: tf.Tensor4D, ctx: ForwardContext, scale: tf.Tensor1D, shift: tf.Tensor1D, preluAlpha?: tf.Tensor1D): tf.Tensor4D;
+  fold(ctx: ForwardContext, scale: tf.Tensor1D, shift: tf.Tensor1D): FoldedConvWeights;
+  /** Inference with folded weights and an optional PReLU, as one fused kernel where tfjs has one. */
+  applyFolded(x: tf.Tensor4D, folded: FoldedConvWeights, preluAlpha?: tf.Tensor1D): tf.Tensor4D;
+  /** The variables the folded weights derive from (the filter, and the bias if any). */
+  variables(ctx: ForwardContext): tf.Variable[];
+}
+
+export interface FoldedConvWeights {
+  filter: tf.Tensor4D;
+  bias: tf.Tensor1D;
 }
 
 /** PyTorch output size: ⌊(n + 2p − k)/s⌋ + 1. */
@@ -86,22 +94,29 @@ export function conv2d(b: NetworkBuilder, name: string, input: MapShape, o: Conv
       }
       return bias ? tf.add(y, ctx.variable(bias)) : y;
     },
-    applyFolded(x, ctx, scale, shift, preluAlpha) {
+    fold(ctx, scale, shift) {
       const filter = ctx.variable(weight) as tf.Variable<tf.Rank.R4>;
-      const b = bias ? tf.add(tf.mul(ctx.variable(bias), scale), shift) : shift;
+      const b = (bias ? tf.add(tf.mul(ctx.variable(bias), scale), shift) : shift) as tf.Tensor1D;
+      if (groups === 1) return { filter: tf.mul(filter, scale) as tf.Tensor4D, bias: b };
+      // depthwise filter [k, k, inC, M]: input channel i = g·inPerGroup + j feeds outputs g·M + m
+      const perInput = tf.reshape(tf.tile(tf.reshape(scale, [groups, 1, outPerGroup]), [1, inPerGroup, 1]), [inC, outPerGroup]);
+      return { filter: tf.mul(filter, perInput) as tf.Tensor4D, bias: b };
+    },
+    applyFolded(x, folded, preluAlpha) {
+      const { filter, bias: b } = folded;
       const activation = preluAlpha ? 'prelu' : 'linear';
-      if (groups === 1) {
-        return tf.fused.conv2d({ x, filter: tf.mul(filter, scale) as tf.Tensor4D, strides: stride, pad: padding, bias: b, activation, preluActivationWeights: preluAlpha });
-      }
-      if (inPerGroup === 1) {
-        // depthwise output channel i·M + m comes from filter[.., i, m]
-        const folded = tf.mul(filter, tf.reshape(scale, [inC, outPerGroup])) as tf.Tensor4D;
-        return tf.fused.depthwiseConv2d({ x, filter: folded, strides: stride, pad: padding, bias: b, activation, preluActivationWeights: preluAlpha });
-      }
-      // grouped with several inputs per group (summed by a matmul after the depthwise conv): affine map and PReLU
-      // after the sum; rare (one layer of MobileFaceNet), not worth a fused path
-      const y = tf.add(tf.mul(this.apply(x, ctx), scale), b) as tf.Tensor4D;
+      if (groups === 1) return tf.fused.conv2d({ x, filter, strides: stride, pad: padding, bias: b, activation, preluActivationWeights: preluAlpha });
+      if (inPerGroup === 1) return tf.fused.depthwiseConv2d({ x, filter, strides: stride, pad: padding, bias: b, activation, preluActivationWeights: preluAlpha });
+      // several inputs per group (summed by a matmul after the depthwise conv; one layer of MobileFaceNet): bias and
+      // PReLU after the sum, no fused kernel
+      const [n, oh, ow] = [x.shape[0], outH, outW];
+      const partial = tf.depthwiseConv2d(x, filter, stride, pad);
+      const rows = tf.reshape(partial, [n * oh * ow * groups, inPerGroup * outPerGroup]);
+      const y = tf.add(tf.reshape(tf.matMul(rows, groupSumMatrix(inPerGroup, outPerGroup)), [n, oh, ow, outC]), b) as tf.Tensor4D;
       return preluAlpha ? tf.prelu(y, preluAlpha as tf.Tensor as tf.Tensor4D) : y;
+    },
+    variables(ctx) {
+      return [ctx.variable(weight), ...(bias ? [ctx.variable(bias)] : [])];
     },
   };
 }
