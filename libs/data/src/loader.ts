@@ -182,7 +182,17 @@ export class BatchLoader {
     this.queue = [];
     const ws = this.workers ?? (this.workersStarting ? await this.workersStarting.catch(() => null) : null);
     this.workers = null;
-    if (ws) await Promise.all(ws.map((w) => w.worker.terminate()));
+    if (!ws) return;
+    // Idle workers are unref'd (an idle loader must not block exit), and a job finishing during terminate() unrefs
+    // its worker again: the pending terminate() would then hold no handle, and a process with nothing else to do
+    // would exit mid-await (seen as training ending silently right after its last checkpoint). Hold the event loop
+    // open until every worker has exited.
+    const keepAlive = setInterval(() => undefined, 60_000);
+    try {
+      await Promise.all(ws.map((w) => (w.worker.ref(), w.worker.terminate())));
+    } finally {
+      clearInterval(keepAlive);
+    }
   }
 
   /** Keep `prefetch` batches in flight behind the one being consumed (at least one per idle worker). */

@@ -30,7 +30,8 @@ export class RecognizabilityHead {
   readonly weight: tf.Variable;
   readonly bias: tf.Variable;
   private readonly seed: number;
-  private calls = 0;
+  /** Dropout masks drawn so far (each mask's seed derives from it; checkpointed so a resumed run draws the same masks). */
+  draws = 0;
 
   constructor(opts: RecognizabilityHeadOptions) {
     const d = opts.embeddingSize;
@@ -56,7 +57,7 @@ export class RecognizabilityHead {
       const scaled = tf.mul(embeddings, 1 / Math.sqrt(this.embeddingSize)) as tf.Tensor2D;
       let x = tf.concat([scaled, tf.norm(scaled, 'euclidean', 1, true)], 1) as tf.Tensor2D;
       if (training && this.dropout > 0) {
-        const u = tf.randomUniform(x.shape, 0, 1, 'float32', mixSeed(this.seed, 0x41, this.calls++));
+        const u = tf.randomUniform(x.shape, 0, 1, 'float32', mixSeed(this.seed, 0x41, this.draws++));
         x = tf.mul(x, tf.div(tf.step(tf.sub(u, this.dropout)), 1 - this.dropout)) as tf.Tensor2D;
       }
       return tf.reshape(tf.add(tf.matMul(x, this.weight as tf.Variable<tf.Rank.R2>), this.bias), [-1]) as tf.Tensor1D;

@@ -367,7 +367,7 @@ export class RecognizabilityTraining {
     return {
       kind: 'recognizability',
       arrays: this.center ? { uiCenter: Float32Array.from(this.center) } : {},
-      meta: { radius: this.radius ?? null, uiIndex: this.uiIndex ?? null, steps: this.steps },
+      meta: { radius: this.radius ?? null, uiIndex: this.uiIndex ?? null, steps: this.steps, headDraws: this.head.draws },
     };
   }
 
@@ -379,6 +379,7 @@ export class RecognizabilityTraining {
     this.radius = typeof s.meta.radius === 'number' ? s.meta.radius : undefined;
     this.uiIndex = typeof s.meta.uiIndex === 'number' ? s.meta.uiIndex : undefined;
     this.steps = typeof s.meta.steps === 'number' ? s.meta.steps : 0;
+    if (typeof s.meta.headDraws === 'number') this.head.draws = s.meta.headDraws;
     this.pending = undefined;
   }
 

@@ -1,6 +1,7 @@
 // Training configuration: insightface `configs/base.py` names and defaults (camelCased), one flat typed object.
 // A JSON/YAML file and then command-line overrides are merged onto the defaults and validated once, at the boundary.
 import { readFileSync } from 'node:fs';
+import { RECOGNIZABILITY_TRAINING_DEFAULTS as RER } from '@facet/quality';
 import { parse as parseYaml } from 'yaml';
 
 export type OptimizerName = 'sgd' | 'adamw';
@@ -71,6 +72,21 @@ export interface TrainConfig {
   /** Wall-clock budget in seconds (0 = none): training ends cleanly, with a checkpoint, when it is used up. */
   timeBudget: number;
   backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+  /**
+   * RER's training additions (libs/quality): RI regression head, index-diversion loss, perceptibility attention;
+   * the model is stored with a calibrated quality head. Turns the augmentation to 'lowres' unless it is set.
+   */
+  recognizability: boolean;
+  /** α: weight of the RI regression (Smooth-L1). */
+  riRegressionWeight: number;
+  /** β: weight of the index-diversion loss. */
+  riDiversionWeight: number;
+  /** γ: weight of the perceptibility-attention loss (0 turns the attention off). */
+  riAttentionWeight: number;
+  /** τ: diversion margin, in 1 − cos units. */
+  riMargin: number;
+  /** Unrecognizable images appended to every batch. */
+  riUiImages: number;
 }
 
 export const DEFAULT_CONFIG: TrainConfig = {
@@ -113,6 +129,12 @@ export const DEFAULT_CONFIG: TrainConfig = {
   maxSteps: 0,
   timeBudget: 0,
   backend: 'auto',
+  recognizability: false,
+  riRegressionWeight: RER.regressionWeight,
+  riDiversionWeight: RER.diversionWeight,
+  riAttentionWeight: RER.attentionWeight,
+  riMargin: RER.margin,
+  riUiImages: RER.uiImagesPerBatch,
 };
 
 /** The small CPU job `npm start` runs: a narrow IResNet-18 on the built-in synthetic faces. */
@@ -181,9 +203,17 @@ const SCHEMA: Record<keyof TrainConfig, { kind: Kind; min?: number; max?: number
   maxSteps: { kind: 'integer', min: 0 },
   timeBudget: { kind: 'number', min: 0 },
   backend: { kind: { enum: ['auto', 'tensorflow', 'wasm', 'cpu'] } },
+  recognizability: { kind: 'boolean' },
+  riRegressionWeight: { kind: 'number', min: 0 },
+  riDiversionWeight: { kind: 'number', min: 0 },
+  riAttentionWeight: { kind: 'number', min: 0 },
+  riMargin: { kind: 'number', min: 0 },
+  riUiImages: { kind: 'integer', min: 1 },
 };
 
 export const CONFIG_KEYS = Object.keys(SCHEMA) as Array<keyof TrainConfig>;
+/** On/off fields (CLI: `--name` / `--no-name`). */
+export const CONFIG_SWITCHES = CONFIG_KEYS.filter((k) => SCHEMA[k].kind === 'boolean');
 
 /** insightface's snake_case names are accepted too (margin_list, sample_rate, num_epoch, ...). */
 function camel(key: string): string {
@@ -205,7 +235,8 @@ function coerce(key: string, value: unknown, kind: Kind, source: string): unknow
       if (typeof value !== 'string' || value === '') throw new ConfigError(`${where} must be a non-empty string (got ${JSON.stringify(value)})`);
       return value;
     case 'boolean':
-      if (typeof value !== 'boolean') throw new ConfigError(`${where} must be true or false`);
+      if (value === 'true' || value === 'false') return value === 'true';
+      if (typeof value !== 'boolean') throw new ConfigError(`${where} must be true or false (got ${JSON.stringify(value)})`);
       return value;
     case 'number':
     case 'integer': {
@@ -276,9 +307,14 @@ export function readConfigFile(path: string): Record<string, unknown> {
 /** Defaults ← preset ← file ← overrides, validated. */
 export function resolveConfig(opts: { preset?: Partial<TrainConfig>; file?: string; overrides?: Record<string, unknown> } = {}): TrainConfig {
   let cfg = DEFAULT_CONFIG;
-  if (opts.preset) cfg = mergeConfig(cfg, opts.preset as Record<string, unknown>, 'preset');
-  if (opts.file) cfg = mergeConfig(cfg, readConfigFile(opts.file), `config file ${opts.file}`);
-  if (opts.overrides) cfg = mergeConfig(cfg, opts.overrides, 'flag');
+  const layers: Array<[Record<string, unknown>, string]> = [];
+  if (opts.preset) layers.push([opts.preset as Record<string, unknown>, 'preset']);
+  if (opts.file) layers.push([readConfigFile(opts.file), `config file ${opts.file}`]);
+  if (opts.overrides) layers.push([opts.overrides, 'flag']);
+  for (const [layer, source] of layers) cfg = mergeConfig(cfg, layer, source);
+  // RER trains with very-low-resolution augmentation by default (theory.md §3); an explicit augment wins
+  const augmentSet = layers.some(([layer]) => Object.keys(layer).some((k) => camel(k) === 'augment' && layer[k] !== undefined));
+  if (cfg.recognizability && !augmentSet) cfg = { ...cfg, augment: 'lowres' };
   return cfg;
 }
 

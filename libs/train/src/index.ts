@@ -3,6 +3,7 @@ export {
   DEFAULT_CONFIG,
   QUICKSTART_CONFIG,
   CONFIG_KEYS,
+  CONFIG_SWITCHES,
   ConfigError,
   resolveConfig,
   mergeConfig,
@@ -20,3 +21,17 @@ export { plotRun } from './plots.js';
 export { estimateTrainingMemory, WASM_HEAP_BUDGET, type MemoryEstimate } from './memory.js';
 export { rawPixelAccuracy, validateOn, toModelInput, type ValidationResult } from './validation.js';
 export { cleanRun, type CleanRunOptions, type CleanRunReport } from './clean.js';
+export { recognizabilityAddition, type RecognizabilityAddition } from './recognizability.js';
+export {
+  trainWithWorkers,
+  ReplicaGroup,
+  splitBatch,
+  type ParallelStepReport,
+  type ReplicaGroupOptions,
+  type ReplicaStepResult,
+  type ObjectiveLoss,
+  type ReplicaState,
+  type ReplicaOptimizerSpec,
+  type StepPhases,
+  type Shard,
+} from './parallel/index.js';

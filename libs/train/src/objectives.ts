@@ -4,6 +4,7 @@ import { tf } from '@facet/engine';
 import { MARGIN_PRESETS, softmaxLoss, type MarginOptions } from '@facet/heads';
 import { PartialFC, type PartialFCState } from '@facet/partial-fc';
 import type { TrainConfig } from './config.js';
+import { twoViewObjective } from './ssl.js';
 
 export interface ObjectiveState {
   kind: string;
@@ -106,4 +107,11 @@ export function softmaxObjective(cfg: TrainConfig, numClasses: number): Objectiv
     },
     dispose: () => tf.dispose([w, b]),
   };
+}
+
+/** The objective a config asks for. */
+export function makeObjective(cfg: TrainConfig, numClasses: number, lrAt: () => number): Objective {
+  if (cfg.objective === 'infonce' || cfg.objective === 'barlow') return twoViewObjective(cfg);
+  if (cfg.objective === 'softmax' || cfg.head === 'softmax') return softmaxObjective(cfg, numClasses);
+  return marginObjective(cfg, numClasses, lrAt);
 }

@@ -2,6 +2,7 @@
 // state that can be checkpointed. tfjs's own optimizers differ (no coupled weight decay, other Adam epsilon
 // placement) and do not expose their state in a stable way.
 import { tf } from '@facet/engine';
+import type { TrainConfig } from './config.js';
 
 export interface OptimizerState {
   kind: 'sgd' | 'adamw';
@@ -132,4 +133,9 @@ export function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: numb
   const out: Record<string, tf.Tensor> = {};
   for (const [k, g] of Object.entries(grads)) out[k] = tf.mul(g, scale);
   return { grads: out, norm };
+}
+
+/** The optimizer a config asks for, over `vars` (insightface: SGD momentum 0.9, wd 5e-4; AdamW for ViT). */
+export function makeOptimizer(cfg: Pick<TrainConfig, 'optimizer' | 'momentum' | 'weightDecay'>, vars: tf.Variable[]): BackboneOptimizer {
+  return cfg.optimizer === 'sgd' ? sgd(vars, { momentum: cfg.momentum, weightDecay: cfg.weightDecay }) : adamw(vars, { weightDecay: cfg.weightDecay });
 }

@@ -1,4 +1,4 @@
-import { CONFIG_KEYS, QUICKSTART_CONFIG, resolveConfig, train, type StepReport, type TrainSummary } from '@facet/sdk';
+import { CONFIG_KEYS, CONFIG_SWITCHES, QUICKSTART_CONFIG, resolveConfig, train, type StepReport, type TrainSummary } from '@facet/sdk';
 import { Flags } from '@oclif/core';
 import type { FlagInput } from '@oclif/core/interfaces';
 import { FacetCommand } from '../base.js';
@@ -8,7 +8,10 @@ const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 // Every config field is a flag (kebab-case), parsed as a string and validated by the SDK's config schema.
 const configFlags: FlagInput = Object.fromEntries(
-  CONFIG_KEYS.filter((k) => k !== 'backend').map((k) => [kebab(k), Flags.string({ description: `config field ${k}`, helpGroup: 'CONFIG' })]),
+  CONFIG_KEYS.filter((k) => k !== 'backend').map((k) => [
+    kebab(k),
+    CONFIG_SWITCHES.includes(k) ? Flags.boolean({ description: `config field ${k}`, helpGroup: 'CONFIG', allowNo: true }) : Flags.string({ description: `config field ${k}`, helpGroup: 'CONFIG' }),
+  ]),
 );
 
 export default class Train extends FacetCommand {
