@@ -55,7 +55,12 @@ export function baseConfig(sizes: ReproSizes, dataSpec: string, output: string, 
 /** The `facet train` flags that reproduce a config (only the keys that differ from insightface's defaults). */
 export function trainCommand(cfg: TrainConfig, keys: Array<keyof TrainConfig>): string {
   const flag = (k: string) => '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
-  return `facet train ` + keys.map((k) => `${flag(k)} ${Array.isArray(cfg[k]) ? (cfg[k] as unknown[]).join(',') : String(cfg[k])}`).join(' ');
+  const arg = (k: keyof TrainConfig) => {
+    const v = cfg[k];
+    if (typeof v === 'boolean') return v ? flag(k) : `--no-${flag(k).slice(2)}`;
+    return `${flag(k)} ${Array.isArray(v) ? (v as unknown[]).join(',') : String(v)}`;
+  };
+  return `facet train ` + keys.map(arg).join(' ');
 }
 
 export async function verifyModel(modelDir: string, set: VerificationSet): Promise<Pick<RunMeasure, 'accuracy' | 'accuracyStd' | 'auc' | 'tarAt1e1' | 'tarAt1e2'>> {
