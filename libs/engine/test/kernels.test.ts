@@ -129,6 +129,8 @@ describe('dilated convolution gradients against a float64 loop', () => {
 describe('DepthwiseConv2dNative gradients (added)', () => {
   const cases: Array<{ x: [number, number, number, number]; k: number; m: number; stride: number; pad: Pad }> = [
     { x: [2, 9, 9, 6], k: 3, m: 1, stride: 1, pad: 'same' },
+    { x: [2, 8, 7, 5], k: 2, m: 1, stride: 1, pad: 'same' },
+    { x: [2, 8, 9, 4], k: 3, m: 1, stride: 1, pad: explicit(0, 2, 2, 1) },
     { x: [2, 10, 9, 4], k: 3, m: 1, stride: 2, pad: explicit(1, 1, 1, 1) },
     { x: [2, 7, 7, 16], k: 7, m: 1, stride: 1, pad: 'valid' },
     { x: [1, 8, 8, 3], k: 3, m: 2, stride: 2, pad: 'same' },

@@ -1,6 +1,7 @@
 // Training / held-out data of an experiment: the built-in synthetic faces (training identities 0..N-1, unseen and
 // verification identities far away), or a user's image folder split by identity (the last 25 % of the classes
-// are held out: never trained on, used for verification pairs and open-set noise).
+// are held out: never trained on, used for verification pairs and as probe identities; open-set noise takes its
+// unseen identities from the training side, see DataRequest.separateUnseen).
 import { HELD_OUT_IDENTITY_OFFSET, SyntheticFaceDataset, makeRng, openDataset, syntheticVerificationSet, type FaceDataset, type VerificationSet } from '@facet/data';
 import { DerivedFaceDataset, indicesByClass, type DerivedItem } from './derived-dataset.js';
 import type { ReproSizes } from './sizes.js';
@@ -13,6 +14,12 @@ export interface DataRequest {
   identities: number;
   imagesPerIdentity: number;
   seed?: number;
+  /**
+   * With --data: take the unseen identities (open-set noise goes into training) from the training side rather than
+   * the verification identities, so no verification identity is ever trained on. Train / unseen / verification
+   * identities are then 50 / 25 / 25 %.
+   */
+  separateUnseen?: boolean;
 }
 
 export async function experimentData(sizes: ReproSizes, req: DataRequest, data?: string): Promise<ExperimentData> {
@@ -28,7 +35,12 @@ export async function experimentData(sizes: ReproSizes, req: DataRequest, data?:
   }
   const full = await openDataset(data, { imageSize, onWarning: () => undefined });
   const { train, heldOut } = splitByIdentity(full, 0.25);
-  return { train, unseen: heldOut, verification: await pairsFrom(heldOut, sizes.valPairs, req.seed ?? 1), spec: data };
+  const verification = await pairsFrom(heldOut, sizes.valPairs, req.seed ?? 1);
+  if (req.separateUnseen) {
+    const split = splitByIdentity(train, 1 / 3);
+    return { train: split.train, unseen: split.heldOut, verification, spec: data };
+  }
+  return { train, unseen: heldOut, verification, spec: data };
 }
 
 /** The first (1 − fraction) of the classes train; the rest are held out, relabelled from 0. */

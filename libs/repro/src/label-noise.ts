@@ -31,7 +31,7 @@ export function withLabelNoise(base: FaceDataset, opts: LabelNoiseOptions): Nois
   const unseen = opts.unseen;
   if (kind === 'open-set' && count > 0) {
     if (!unseen) throw new Error("open-set label noise needs `unseen`: a dataset of identities that are not in the training set");
-    if (unseen.size < count) throw new Error(`open-set label noise: ${count} images to replace but the unseen set holds only ${unseen.size}; pass a larger unseen set`);
+    if (unseen.size === 0) throw new Error('open-set label noise: the unseen set is empty');
   }
   const rng = makeRng(opts.seed ?? 0);
   const order = Array.from({ length: base.size }, (_, i) => i);
@@ -45,7 +45,9 @@ export function withLabelNoise(base: FaceDataset, opts: LabelNoiseOptions): Nois
     const label = base.labels[i]!;
     if (!corrupted[i]) items.push({ source: 0, index: i, label });
     else if (kind === 'close-set') items.push({ source: 0, index: i, label: (label + 1 + rng.int(base.numClasses - 1)) % base.numClasses });
-    else items.push({ source: 1, index: unseenOrder[nextUnseen++]!, label });
+    // fewer unseen images than corrupted slots (small user datasets): cycle, so an unseen image may carry several
+    // training labels, which is still open-set noise
+    else items.push({ source: 1, index: unseenOrder[nextUnseen++ % unseenOrder.length]!, label });
   }
   const sources = unseen ? [base, unseen] : [base];
   const name = `${base.name}+${kind} noise ${(100 * fraction).toFixed(0)}%`;

@@ -38,6 +38,17 @@ describe('withLabelNoise', () => {
     expect(n).toBe(24);
   });
 
+  it('open-set with fewer unseen images than corrupted slots: every unseen image is used before any repeats', () => {
+    const small = new SyntheticFaceDataset({ identities: 2, imagesPerIdentity: 5, imageSize: 16, identityOffset: 50_000 });
+    const { dataset, corrupted } = withLabelNoise(base, { fraction: 0.4, kind: 'open-set', seed: 2, unseen: small });
+    const uses = new Map<string, number>();
+    for (let i = 0; i < dataset.size; i++) if (corrupted[i]) uses.set(dataset.describe(i), (uses.get(dataset.describe(i)) ?? 0) + 1);
+    // 24 slots over 10 unseen images: each used 2 or 3 times
+    expect(uses.size).toBe(10);
+    expect([...uses.values()].every((u) => u === 2 || u === 3)).toBe(true);
+    expect([...uses.keys()].every((k) => Number(k.match(/id_(\d+)/)![1]) >= 50_000)).toBe(true);
+  });
+
   it('rejects bad options with a clear message', () => {
     expect(() => withLabelNoise(base, { fraction: 1.2, kind: 'close-set' })).toThrow(/fraction must be in \[0, 1\)/);
     expect(() => withLabelNoise(base, { fraction: 0.2, kind: 'open-set' })).toThrow(/needs `unseen`/);

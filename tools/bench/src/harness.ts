@@ -1,4 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { tf } from '@facet/sdk';
 
 export interface BenchRow {
@@ -102,3 +105,23 @@ export function markdownTable(header: string[], rows: Array<Array<string | numbe
 
 export const fmt = (x: number): string =>
   !Number.isFinite(x) ? String(x) : Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(2) : x.toPrecision(3);
+
+/**
+ * Run `code` (an ES module; `process.argv[1]` is `arg` as JSON) in a fresh Node process: a fresh wasm heap per
+ * measured case, since the heap never shrinks. Its cwd is the bench's own folder, so bare specifiers in the code
+ * resolve to the workspace packages. The last stdout line must be the JSON result.
+ */
+export function runChildScript<T>(code: string, arg: unknown, timeoutMinutes: number): { ok: true; value: T } | { ok: false; error: string } {
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', code, JSON.stringify(arg)], {
+    cwd: dirname(fileURLToPath(import.meta.url)),
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+    timeout: timeoutMinutes * 60_000,
+  });
+  const line = child.stdout?.trim().split('\n').at(-1);
+  if (child.status !== 0 || !line?.startsWith('{')) {
+    const why = (child.stderr || child.error?.message || `exit ${child.status}`).trim().split('\n').slice(-3).join(' | ');
+    return { ok: false, error: `failed: ${why}` };
+  }
+  return { ok: true, value: JSON.parse(line) as T };
+}

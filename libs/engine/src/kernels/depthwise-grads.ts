@@ -76,6 +76,7 @@ export function depthwiseInputGradient(
   // [M, B, oh, ow, C] so each multiplier's channels are contiguous
   const dyM = M === 1 ? dy : run(backend, 'Transpose', { x: view(dy, [g.batch, g.outH, g.outW, C, M]) }, { perm: [4, 0, 1, 2, 3] });
   const perM = g.batch * g.outH * g.outW * C;
+  if (M === 1 && g.strideH === 1 && g.strideW === 1 && g.inH + g.top >= g.outH && g.inW + g.left >= g.outW) return stride1InputGradient(backend, dy, filter, g);
   let out: Info | undefined;
   for (let m = 0; m < M; m++) {
     // fresh buffers per multiplier: XNNPACK caches operators by tensor id (see conv2d-grads.ts)
@@ -109,6 +110,36 @@ export function depthwiseInputGradient(
   }
   if (dyM !== dy) free(backend, dyM);
   return out!;
+}
+
+/**
+ * Stride 1, one filter per channel (MobileFaceNet's residual depthwise blocks): dy needs no dilation, so the
+ * transposed convolution is the forward depthwise kernel on dy itself with the flipped filter and padding
+ * (k_eff − 1 − forward padding) on each side; XNNPACK pads implicitly, with no scatter pass over dy in JS.
+ */
+function stride1InputGradient(backend: Backend, dy: Info, filter: Info, g: ReturnType<typeof convGeometry>): Info {
+  const [kH, kW, C] = filter.shape as [number, number, number, number];
+  const kHe = (kH - 1) * g.dilH + 1;
+  const kWe = (kW - 1) * g.dilW + 1;
+  // forward: out = in + top + bottom − k_eff + 1; the transposed pads are k_eff − 1 − top and k_eff − 1 − bottom
+  const pad = [
+    [0, 0],
+    [kHe - 1 - g.top, g.inH + g.top - g.outH],
+    [kWe - 1 - g.left, g.inW + g.left - g.outW],
+    [0, 0],
+  ];
+  const flipped = backend.makeOutput([kH, kW, C, 1], 'float32');
+  const w = f32(backend, filter);
+  const wf = f32(backend, flipped);
+  for (let kh = 0; kh < kH; kh++) {
+    for (let kw = 0; kw < kW; kw++) {
+      const src = ((kH - 1 - kh) * kW + (kW - 1 - kw)) * C;
+      wf.set(w.subarray(src, src + C), (kh * kW + kw) * C);
+    }
+  }
+  const out = run(backend, 'DepthwiseConv2dNative', { x: dy, filter: flipped }, { strides: [1, 1], pad, dilations: [g.dilH, g.dilW], dimRoundingMode: undefined, dataFormat: 'NHWC' });
+  free(backend, flipped);
+  return out;
 }
 
 export const depthwiseConv2dNativeBackpropFilter: KernelFn = ({ inputs, attrs, backend }) =>

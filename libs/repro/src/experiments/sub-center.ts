@@ -31,7 +31,7 @@ export function cleaningScores(dropped: Uint8Array, corrupted: Uint8Array): { pr
 export async function subCenterExperiment(opts: ExperimentOptions): Promise<ExperimentResult> {
   const t0 = performance.now();
   const sizes = sizesFor(opts.quick);
-  const data = await experimentData(sizes, { identities: sizes.identities, imagesPerIdentity: sizes.imagesPerIdentity }, opts.data);
+  const data = await experimentData(sizes, { identities: sizes.identities, imagesPerIdentity: sizes.imagesPerIdentity, separateUnseen: true }, opts.data);
   const dir = experimentDir(opts, 'subcenter');
   const settings: Array<{ kind: LabelNoiseKind; fraction: number }> = [];
   for (const f of sizes.noiseLevels) {
@@ -69,9 +69,15 @@ export async function subCenterExperiment(opts: ExperimentOptions): Promise<Expe
       const dropped = new Uint8Array(noisy.dataset.size);
       for (let i = 0; i < noisy.dataset.size; i++) dropped[i] = kept.has(noisy.dataset.describe(i)) ? 0 : 1;
       const scores = cleaningScores(dropped, noisy.corrupted);
-      const re = await run('k3-clean-k1', { subCenters: 1, keepList: keepPath });
+      // a weak model can drop almost everything: a retrain needs at least one full batch (drop_last)
+      const re = kept.size >= sizes.batchSize ? await run('k3-clean-k1', { subCenters: 1, keepList: keepPath }) : undefined;
+      if (!re) {
+        const note = `${s.fraction === 0 ? 'no noise' : `${s.kind} ${Math.round(100 * s.fraction)} %`}, seed ${seed}: cleaning kept ${kept.size} of ${noisy.dataset.size} images, fewer than one batch of ${sizes.batchSize}; no retrain (its accuracy is left empty).`;
+        result.findings.push(note);
+        opts.onLog?.(note);
+      }
       command = `${trainCommand(k3.cfg, ['head', 'subCenters', 'numEpoch', 'seed'])} on ${noisy.dataset.name}; facet clean <run> --threshold ${CLEAN_THRESHOLD_DEGREES}; retrain --sub-centers 1 --keep-list <run>/clean/keep.txt`;
-      perSeed.push({ k1: k1.m.accuracy, k3: k3.m.accuracy, re: re.m.accuracy, dropped: scores.dropped, precision: scores.precision, recall: scores.recall });
+      perSeed.push({ k1: k1.m.accuracy, k3: k3.m.accuracy, re: re?.m.accuracy ?? NaN, dropped: scores.dropped, precision: scores.precision, recall: scores.recall });
     }
     const { values, std } = aggregate(perSeed, ['k1', 'k3', 're', 'dropped', 'precision', 'recall']);
     const v = (k: string, scale = true) => (values[k] === undefined ? NaN : scale ? pct(values[k]!) : values[k]!);

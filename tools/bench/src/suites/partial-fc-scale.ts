@@ -5,12 +5,10 @@
 // PartialFC itself, before allocating, instead of being run into the OOM killer. Baselines in the same run: the
 // in-memory store at the same C where it fits, else the 1M in-memory case with the same number of sampled rows;
 // and PyTorch's Partial FC (v1 semantics) at C = 1M through the peer.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, totalmem } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { fmt, markdownTable, summarize, type BenchRow, type Suite } from '../harness.js';
+import { join } from 'node:path';
+import { fmt, markdownTable, runChildScript, summarize, type BenchRow, type Suite } from '../harness.js';
 import { describeTorch, TorchPeer } from '../peers.js';
 
 const B = 128;
@@ -71,18 +69,8 @@ process.stdout.write(JSON.stringify({ ok: true, initSeconds, stepSeconds, rssPea
 function runCase(C: number, rate: number, disk: boolean, steps: number): CaseResult {
   const dir = disk ? mkdtempSync(join(tmpdir(), 'facet-bench-centers-')) : undefined;
   try {
-    const child = spawnSync(process.execPath, ['--input-type=module', '-e', CHILD, JSON.stringify({ C, rate, B, D, steps, dir })], {
-      cwd: dirname(fileURLToPath(import.meta.url)),
-      encoding: 'utf8',
-      maxBuffer: 1 << 20,
-      timeout: 20 * 60_000,
-    });
-    const line = child.stdout?.trim().split('\n').at(-1);
-    if (child.status !== 0 || !line?.startsWith('{')) {
-      const why = (child.stderr || child.error?.message || `exit ${child.status}`).trim().split('\n').slice(-3).join(' | ');
-      return { ok: false, error: `failed: ${why}`, initSeconds: NaN, stepSeconds: [], rssPeak: NaN, sampled: 0 };
-    }
-    return JSON.parse(line) as CaseResult;
+    const r = runChildScript<CaseResult>(CHILD, { C, rate, B, D, steps, dir }, 20);
+    return r.ok ? r.value : { ok: false, error: r.error, initSeconds: NaN, stepSeconds: [], rssPeak: NaN, sampled: 0 };
   } finally {
     if (dir) rmSync(dir, { recursive: true, force: true });
   }

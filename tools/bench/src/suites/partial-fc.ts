@@ -4,11 +4,8 @@
 // heap never shrinks and a process's peak RSS only grows, so sharing one process would let a large case pollute
 // the memory figures of the next. A configuration whose estimated engine memory exceeds the 4 GiB wasm heap is
 // refused before anything is allocated and reported as such.
-import { spawnSync } from 'node:child_process';
-import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { DEFAULT_BLOCK_BYTES, estimateStepEngineBytes, maxSampledClasses, WASM_HEAP_BYTES } from '@facet/sdk';
-import type { BenchRow, Suite } from '../harness.js';
+import { runChildScript, type BenchRow, type Suite } from '../harness.js';
 
 const B = 128;
 const D = 512;
@@ -67,19 +64,8 @@ function runCase(C: number, rate: number, steps: number): CaseResult {
   if (need > WASM_HEAP_BYTES) {
     return { ok: false, refused: `refused: needs ${(need / 1024 ** 3).toFixed(1)} GiB engine memory (> 4 GiB wasm heap)`, ...empty };
   }
-  const child = spawnSync(process.execPath, ['--input-type=module', '-e', CHILD, JSON.stringify({ C, rate, B, D, steps })], {
-    // bare specifiers in -e code resolve from the cwd: the bench's own directory finds the workspace packages
-    cwd: dirname(fileURLToPath(import.meta.url)),
-    encoding: 'utf8',
-    maxBuffer: 1 << 20,
-    timeout: 15 * 60_000,
-  });
-  const line = child.stdout?.trim().split('\n').at(-1);
-  if (child.status !== 0 || !line?.startsWith('{')) {
-    const why = (child.stderr || child.error?.message || `exit ${child.status}`).trim().split('\n').slice(-3).join(' | ');
-    return { ok: false, error: `failed: ${why}`, ...empty };
-  }
-  return JSON.parse(line) as CaseResult;
+  const r = runChildScript<CaseResult>(CHILD, { C, rate, B, D, steps }, 15);
+  return r.ok ? r.value : { ok: false, error: r.error, ...empty };
 }
 
 const median = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]! : NaN);

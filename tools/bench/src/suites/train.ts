@@ -6,12 +6,10 @@
 // (≈ 5.7 GiB). The 1-worker baseline therefore runs batch 16 — the same 16 images per engine — and images/s are
 // compared. Each run is its own child process (a fresh wasm heap; the heap never shrinks, and a fragmented one is
 // the risk the trainer's memory refusal guards against). Steps after the first are timed (onStep to onStep).
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { BenchRow, Suite } from '../harness.js';
+import { join } from 'node:path';
+import { runChildScript, type BenchRow, type Suite } from '../harness.js';
 
 interface RunResult {
   stepSeconds: number[];
@@ -72,18 +70,9 @@ function runTraining(network: string, batch: number, workers: number, steps: num
     backend: 'wasm',
   };
   try {
-    const child = spawnSync(process.execPath, ['--input-type=module', '-e', CHILD, JSON.stringify({ config })], {
-      cwd: dirname(fileURLToPath(import.meta.url)),
-      encoding: 'utf8',
-      maxBuffer: 1 << 20,
-      timeout: 10 * 60_000,
-    });
-    const line = child.stdout?.trim().split('\n').at(-1);
-    if (child.status !== 0 || !line?.startsWith('{')) {
-      const why = (child.stderr || child.error?.message || `exit ${child.status}`).trim().split('\n').slice(-3).join(' | ');
-      return { stepSeconds: [], phases: [], cpuSeconds: NaN, batch, workers, memoryGiB: NaN, error: `failed: ${why}` };
-    }
-    return { ...(JSON.parse(line) as Pick<RunResult, 'stepSeconds' | 'memoryGiB' | 'phases' | 'cpuSeconds'>), batch, workers };
+    const r = runChildScript<Pick<RunResult, 'stepSeconds' | 'memoryGiB' | 'phases' | 'cpuSeconds'>>(CHILD, { config }, 10);
+    if (!r.ok) return { stepSeconds: [], phases: [], cpuSeconds: NaN, batch, workers, memoryGiB: NaN, error: r.error };
+    return { ...r.value, batch, workers };
   } finally {
     rmSync(output, { recursive: true, force: true });
   }
