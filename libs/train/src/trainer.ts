@@ -12,7 +12,7 @@ import { estimateTrainingMemory, WASM_HEAP_BUDGET } from './memory.js';
 import { makeObjective } from './objectives.js';
 import { clipByGlobalNorm, makeOptimizer, type OptimizerState } from './optimizer.js';
 import { optimizerSlotNames } from './optimizer-slots.js';
-import { recognizabilityAddition } from './recognizability.js';
+import { recognizabilityAddition, type RecognizabilityAddition } from './recognizability.js';
 import { prepareOutput, startOutput, truncateLog } from './run-files.js';
 import { finishRun, RunProgress, RunValidation, splitCheckpoint } from './run-progress.js';
 import { polynomialWarmupLr } from './schedule.js';
@@ -104,7 +104,7 @@ export async function train(config: TrainConfig, opts: TrainRunOptions = {}): Pr
   const backbone = createBackbone(cfg.network, { embeddingSize: cfg.embeddingSize, inputSize: cfg.inputSize, width: cfg.width, dropout: cfg.dropout, seed: cfg.seed });
   let lrNow = effectiveLr(cfg);
   const objective = makeObjective(cfg, dataset.numClasses, () => lrNow);
-  let rer;
+  let rer: RecognizabilityAddition | undefined;
   try {
     rer = cfg.recognizability ? recognizabilityAddition(cfg, backbone, objective) : undefined;
   } catch (e) {

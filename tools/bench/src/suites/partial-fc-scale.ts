@@ -10,6 +10,7 @@ import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fmt, markdownTable, runChildScript, summarize, type BenchRow, type Suite } from '../harness.js';
 import { describeTorch, TorchPeer } from '../peers.js';
+import { PFC_CHILD_STEP } from './pfc-child-step.js';
 
 const B = 128;
 const D = 512;
@@ -43,15 +44,7 @@ try {
   process.exit(0);
 }
 const initSeconds = (performance.now() - t) / 1000;
-const x = tf.randomNormal([a.B, a.D], 0, 1, 'float32', 3);
-let s = 12345;
-const labels = () => Int32Array.from({ length: a.B }, () => { s = (Math.imul(s, 1103515245) + 12345) >>> 0; return s % a.C; });
-const step = () => {
-  const g = tf.grad((e) => pfc.forward(e, labels()))(x);
-  g.dataSync();
-  g.dispose();
-  pfc.step();
-};
+${PFC_CHILD_STEP}
 const stepSeconds = [];
 for (let i = 0; i < a.steps + 1; i++) {
   t = performance.now();

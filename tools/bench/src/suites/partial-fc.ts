@@ -6,6 +6,7 @@
 // refused before anything is allocated and reported as such.
 import { DEFAULT_BLOCK_BYTES, estimateStepEngineBytes, maxSampledClasses, WASM_HEAP_BYTES } from '@facet/sdk';
 import { runChildScript, type BenchRow, type Suite } from '../harness.js';
+import { PFC_CHILD_STEP } from './pfc-child-step.js';
 
 const B = 128;
 const D = 512;
@@ -35,15 +36,7 @@ let t = performance.now();
 const pfc = new PartialFC({ numClasses: a.C, embeddingSize: a.D, sampleRate: a.rate, seed: 7,
   optimizer: { type: 'sgd', lr: 0.1, momentum: 0.9, weightDecay: 5e-4 } });
 const initSeconds = (performance.now() - t) / 1000;
-const x = tf.randomNormal([a.B, a.D], 0, 1, 'float32', 3);
-let s = 12345;
-const labels = () => Int32Array.from({ length: a.B }, () => { s = (Math.imul(s, 1103515245) + 12345) >>> 0; return s % a.C; });
-const step = () => {
-  const g = tf.grad((e) => pfc.forward(e, labels()))(x);
-  g.dataSync();
-  g.dispose();
-  pfc.step();
-};
+${PFC_CHILD_STEP}
 const base = tf.memory().numBytes;
 t = performance.now();
 const prof = await tf.profile(step); // warm-up step, profiled for the engine peak
