@@ -4,10 +4,7 @@
 import type { Backbone } from '@facet/backbones';
 import type { tf } from '@facet/engine';
 
-/**
- * Checkpoint optimizer slots are keyed `<tf.Variable name>/<slot>` (trainer.ts); backbone variable names are
- * `<network>#<instance>/<parameter>`, the instance number depending on the process. Map both ways by parameter name.
- */
+/** Both directions of that mapping for one backbone. */
 export function optimizerSlotNames(backbone: Backbone) {
   const paramOf = new Map<string, string>();
   const varOf = new Map<string, string>();
@@ -16,6 +13,11 @@ export function optimizerSlotNames(backbone: Backbone) {
     varOf.set(param, (v as tf.Variable).name);
   }
   const split = (key: string) => [key.slice(0, key.lastIndexOf('/')), key.slice(key.lastIndexOf('/'))] as const;
+  /** The backbone parameter a checkpoint variable name refers to, if any (this process's name or another's). */
+  const paramFor = (name: string) => {
+    const param = paramOf.get(name) ?? /^[^/]+#\d+\/(.+)$/.exec(name)?.[1];
+    return param && varOf.has(param) ? param : undefined;
+  };
   return {
     toCheckpoint: (slots: Record<string, Float32Array>) =>
       Object.fromEntries(Object.entries(slots).map(([k, a]) => [`${varOf.get(split(k)[0])}${split(k)[1]}`, a])),
@@ -24,8 +26,8 @@ export function optimizerSlotNames(backbone: Backbone) {
       const out: Record<string, Float32Array> = {};
       for (const [k, a] of Object.entries(slots)) {
         const [name, tag] = split(k);
-        const param = paramOf.get(name) ?? /^[^/]+#\d+\/(.+)$/.exec(name)?.[1];
-        out[param && varOf.has(param) ? `${varOf.get(param)}${tag}` : k] = a;
+        const param = paramFor(name);
+        out[param ? `${varOf.get(param)}${tag}` : k] = a;
       }
       return out;
     },
@@ -35,8 +37,8 @@ export function optimizerSlotNames(backbone: Backbone) {
       const rest: Record<string, Float32Array> = {};
       for (const [k, a] of Object.entries(slots)) {
         const [name, tag] = split(k);
-        const param = paramOf.get(name) ?? /^[^/]+#\d+\/(.+)$/.exec(name)?.[1];
-        if (param && varOf.has(param)) backboneSlots[`${param}${tag}`] = a;
+        const param = paramFor(name);
+        if (param) backboneSlots[`${param}${tag}`] = a;
         else rest[k] = a;
       }
       return { backboneSlots, rest };

@@ -46,12 +46,18 @@ export function recognizabilityAddition(cfg: TrainConfig, backbone: Backbone, ob
   if (!pfc) {
     throw new ConfigError(`--recognizability needs a margin head (its class centres are the RI's prototypes); this run's objective is ${objective.name}. Use --objective margin with --head arcface, cosface or combined`);
   }
-  if (cfg.riAttentionWeight > 0 && backbone.name.startsWith('vit')) {
-    throw new ConfigError(`--recognizability: the perceptibility attention needs a convolutional backbone's feature map and ${backbone.name} has none; pass --ri-attention-weight 0 or use an IResNet/MobileFaceNet`);
+  let featureChannels: number | undefined;
+  if (cfg.riAttentionWeight > 0) {
+    try {
+      featureChannels = featureMapShape(backbone)[2];
+    } catch {
+      // no spatial BatchNorm to read a feature map from (ViT)
+      throw new ConfigError(`--recognizability: the perceptibility attention needs a convolutional backbone's feature map and ${backbone.name} has none; pass --ri-attention-weight 0 or use an IResNet/MobileFaceNet`);
+    }
   }
   const rer = new RecognizabilityTraining({
     embeddingSize: cfg.embeddingSize,
-    ...(cfg.riAttentionWeight > 0 ? { featureChannels: featureMapShape(backbone)[2] } : {}),
+    ...(featureChannels !== undefined ? { featureChannels } : {}),
     regressionWeight: cfg.riRegressionWeight,
     diversionWeight: cfg.riDiversionWeight,
     attentionWeight: cfg.riAttentionWeight,

@@ -136,8 +136,10 @@ export async function train(config: TrainConfig, opts: TrainRunOptions = {}): Pr
   const memory = await estimateTrainingMemory(backbone, objective, B + extra, S, objective.twoViews);
   emit({ type: 'memory', message: `estimated engine memory ${(memory.engineBytes / 2 ** 30).toFixed(2)} GiB at batch ${B}${extra ? ` + ${extra} unrecognizable images` : ''}`, data: memory });
   if (engine.backend === 'wasm' && memory.engineBytes > WASM_HEAP_BUDGET) {
-    const cleanup = () => (optimizer.dispose(), rer?.dispose(), objective.dispose(), backbone.dispose());
-    cleanup();
+    optimizer.dispose();
+    rer?.dispose();
+    objective.dispose();
+    backbone.dispose();
     throw new ConfigError(
       `this run needs about ${(memory.engineBytes / 2 ** 30).toFixed(2)} GiB of engine memory at batch ${B}${extra ? ` + ${extra}` : ''} ` +
         `(weights+optimizer ${(memory.fixedBytes / 2 ** 30).toFixed(2)} GiB, ${(memory.perImageBytes / 2 ** 20).toFixed(1)} MiB per image, head ${(memory.headBytes / 2 ** 30).toFixed(2)} GiB); ` +

@@ -25,6 +25,23 @@ interface ModelErc {
   erc: Awaited<ReturnType<typeof pairsErrorVersusReject>>['erc'];
 }
 
+/** A UI centre (no RI head) for a model trained without the RI additions, from degraded training images. */
+async function uiQuality(modelDir: string, uiImages: Uint8Array[]): Promise<QualityModel> {
+  const backbone = await loadBackbone(modelDir);
+  try {
+    return await buildUiCenter(backbone, uiImages, { source: 'degraded training images' });
+  } finally {
+    backbone.dispose();
+  }
+}
+
+/** The calibrated quality model a `--recognizability` run stored with its model. */
+function storedQuality(modelDir: string): QualityModel {
+  const stored = readQualityModel(modelDir);
+  if (!stored?.head) throw new Error(`${modelDir}: no RI head in quality.json after a --recognizability run`);
+  return stored;
+}
+
 /** ERC areas of every measure the model supports, and verification on the low-resolution pairs. */
 async function measureLowResolution(modelDir: string, low: VerificationSet, quality: QualityModel, serFiqSamples: number): Promise<ModelErc> {
   const backbone = await loadBackbone(modelDir);
@@ -73,8 +90,7 @@ export async function recognizabilityExperiment(opts: ExperimentOptions): Promis
   // the ArcFace model of experiment 1: no RI head, so norm, ERS and SER-FIQ only
   const base = await trainAndMeasure(opts, baseConfig(sizes, data.spec, join(opts.workDir, 'margins', `arcface-s${seeds[0]}`), seeds[0]!, { head: 'arcface' }), data.train, data.verification);
   const uiImages = await degradedDatasetImages(data.spec, sizes.inputSize, { count: 64, seed: 3 });
-  const baseBackbone = await loadBackbone(base.modelDir);
-  const baseQuality = await buildUiCenter(baseBackbone, uiImages, { source: 'degraded training images' }).finally(() => baseBackbone.dispose());
+  const baseQuality = await uiQuality(base.modelDir, uiImages);
   const baseErc = await measureLowResolution(base.modelDir, low, baseQuality, serFiqSamples);
 
   // per seed: lowres augmentation alone vs lowres augmentation + RER additions
@@ -91,12 +107,7 @@ export async function recognizabilityExperiment(opts: ExperimentOptions): Promis
       const cfg = baseConfig(sizes, data.spec, join(opts.workDir, 'recognizability', `${over.recognizability ? 'rer' : 'lowres'}-s${seed}`), seed, over);
       command = trainCommand(cfg, ['network', 'width', 'inputSize', 'embeddingSize', 'dataset', ...keys]);
       const m = await trainAndMeasure(opts, cfg, data.train, data.verification);
-      const stored = over.recognizability ? readQualityModel(m.modelDir) : undefined;
-      if (over.recognizability && !stored?.head) throw new Error(`${m.modelDir}: no RI head in quality.json after a --recognizability run`);
-      const quality = stored ?? await (async () => {
-        const b = await loadBackbone(m.modelDir);
-        return buildUiCenter(b, uiImages, { source: 'degraded training images' }).finally(() => b.dispose());
-      })();
+      const quality = over.recognizability ? storedQuality(m.modelDir) : await uiQuality(m.modelDir, uiImages);
       const e = await measureLowResolution(m.modelDir, low, quality, serFiqSamples);
       first ??= e;
       rows.push({ accuracy: e.accuracy, tar: e.tarAt1e2, cleanAccuracy: m.accuracy });
