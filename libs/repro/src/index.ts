@@ -1,5 +1,7 @@
 // @facet/repro: experiments that reproduce the papers' claims at CPU scale, and the report they feed.
 export { runRepro, parseExperimentList, EXPERIMENTS, type ReproOptions, type ReproSummary } from './run-repro.js';
+export { experimentTasks, runTasks, SHARES_ARCFACE_RUN, type TaskFailure } from './parallel.js';
+export { withRunLock, RUN_LOCK_FILE } from './run-lock.js';
 export { writeReport, renderTable, renderExperiment, formatNumber, type ReportContext } from './report.js';
 export {
   EXPERIMENT_NAMES,

@@ -1,5 +1,5 @@
 // `facet repro`: run the selected experiments in order (each writes its results.json as it goes), then REPORT.md.
-import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { initEngine } from '@facet/engine';
@@ -9,6 +9,8 @@ import { partialFcExperiment } from './experiments/partial-fc.js';
 import { inversionExperiment } from './experiments/inversion.js';
 import { recognizabilityExperiment } from './experiments/recognizability.js';
 import { subCenterExperiment } from './experiments/sub-center.js';
+import { saveResult } from './experiments/common.js';
+import { experimentTasks, runTasks } from './parallel.js';
 import { writeReport } from './report.js';
 import { EXPERIMENT_NAMES, type ExperimentName, type ExperimentOptions, type ExperimentResult } from './types.js';
 
@@ -26,6 +28,10 @@ export interface ReproOptions {
   resume?: boolean;
   onLog?: (line: string) => void;
   onExperiment?: (name: ExperimentName, result: ExperimentResult) => void;
+  /** Experiments in flight at once (one engine, one core each); > 1 needs `runTask`. Default 1. */
+  jobs?: number;
+  /** Runs `facet repro --only <task>` with the same options in a separate process (the CLI spawns itself). */
+  runTask?: (only: ExperimentName[]) => Promise<void>;
 }
 
 export interface ReproSummary {
@@ -69,18 +75,53 @@ export async function runRepro(opts: ReproOptions = {}): Promise<ReproSummary> {
   const outDir = resolve(opts.out ?? 'docs/repro');
   const workDir = resolve(opts.workDir ?? (quick ? 'runs/repro-quick' : 'runs/repro'));
   mkdirSync(outDir, { recursive: true });
+  const jobs = opts.jobs ?? 1;
+  if (!Number.isInteger(jobs) || jobs < 1) throw new Error(`--jobs must be an integer ≥ 1 (got ${jobs})`);
+  const tasks = experimentTasks(only);
+  if (jobs > 1 && tasks.length > 1) return runInParallel(opts, { outDir, quick, seeds, only, tasks, jobs });
   await initEngine({ backend: 'wasm' });
   const eo: ExperimentOptions = { quick, seeds, data: opts.data, outDir, workDir, resume: opts.resume ?? true, onLog: opts.onLog };
+  const command = reproInvocation(opts, quick, seeds, opts.only && only);
   const t0 = performance.now();
   const results: ExperimentResult[] = [];
   for (const name of only) {
     opts.onLog?.(`experiment ${name}`);
     const r = await EXPERIMENTS[name](eo);
+    r.invocation = { command, quick };
+    saveResult(eo, r);
     results.push(r);
     opts.onExperiment?.(name, r);
   }
   removeSvgs(outDir);
-  const command = `facet repro${quick ? ' --quick' : ''}${opts.only ? ` --only ${only.join(',')}` : ''} --seeds ${seeds}${opts.data ? ` --data ${opts.data}` : ''}`;
-  const report = writeReport(outDir, { command, quick, machine: `${cpus().length} CPU cores (${cpus()[0]?.model ?? 'unknown'}), tfjs wasm backend` });
+  const report = writeReport(outDir, { command, quick, machine: machineLine() });
+  return { report, results, seconds: (performance.now() - t0) / 1000 };
+}
+
+const machineLine = () => `${cpus().length} CPU cores (${cpus()[0]?.model ?? 'unknown'}), tfjs wasm backend`;
+
+function reproInvocation(opts: ReproOptions, quick: boolean, seeds: number, only: ExperimentName[] | undefined): string {
+  const out = opts.out && resolve(opts.out) !== resolve('docs/repro') ? ` --out ${opts.out}` : '';
+  return `facet repro${quick ? ' --quick' : ''}${only ? ` --only ${only.join(',')}` : ''} --seeds ${seeds}${opts.data ? ` --data ${opts.data}` : ''}${out}`;
+}
+
+/** `--jobs N`: the tasks run as separate processes (via `runTask`); the report is written once all have ended. */
+async function runInParallel(
+  opts: ReproOptions,
+  p: { outDir: string; quick: boolean; seeds: number; only: ExperimentName[]; tasks: ExperimentName[][]; jobs: number },
+): Promise<ReproSummary> {
+  if (!opts.runTask) throw new Error('--jobs > 1 runs experiments in separate processes: pass runTask (the CLI does), or use jobs: 1');
+  const t0 = performance.now();
+  opts.onLog?.(`${p.tasks.length} tasks, ${Math.min(p.jobs, p.tasks.length)} at a time: ${p.tasks.map((t) => t.join(' → ')).join(' | ')}`);
+  const failures = await runTasks(p.tasks, p.jobs, opts.runTask);
+  const results = p.only.flatMap((name) => {
+    const path = join(p.outDir, name, 'results.json');
+    return existsSync(path) ? [JSON.parse(readFileSync(path, 'utf8')) as ExperimentResult] : [];
+  });
+  for (const r of results) opts.onExperiment?.(r.name, r);
+  const report = writeReport(p.outDir, { command: reproInvocation(opts, p.quick, p.seeds, opts.only && p.only), quick: p.quick, machine: machineLine() });
+  if (failures.length) {
+    const lines = failures.map((f) => `${f.task.join(',')}: ${f.error.message}`);
+    throw new Error(`${failures.length} of ${p.tasks.length} repro tasks failed (the others finished; ${report} shows what ran; rerun to resume):\n${lines.join('\n')}`);
+  }
   return { report, results, seconds: (performance.now() - t0) / 1000 };
 }

@@ -6,6 +6,7 @@ import { loadBackbone } from '@facet/backbones';
 import type { FaceDataset, VerificationSet } from '@facet/data';
 import { embed, verify } from '@facet/eval';
 import { latestCheckpoint, resolveConfig, train, type TrainConfig, type TrainSummary } from '@facet/train';
+import { withRunLock } from './run-lock.js';
 import type { ReproSizes } from './sizes.js';
 import type { ExperimentOptions } from './types.js';
 
@@ -92,24 +93,26 @@ export async function trainAndMeasure(
   }
   const sameConfig = existsSync(join(cfg.output, 'config.json')) && readFileSync(join(cfg.output, 'config.json'), 'utf8') === JSON.stringify(cfg, null, 2);
   mkdirSync(cfg.output, { recursive: true });
-  opts.onLog?.(`train ${cfg.output}`);
-  // an interrupted run continues from its last checkpoint (same config), a finished one is read back above
-  const resume = opts.resume && sameConfig && latestCheckpoint(cfg.output) !== undefined;
-  const summary = await train(cfg, resume ? { dataset, resume: true } : { dataset, force: true });
-  const stepMs = (1000 * summary.config.batchSize) / summary.imagesPerSec;
-  const measured = set ? await verifyModel(summary.modelDir, set) : { accuracy: NaN, accuracyStd: NaN, auc: NaN, tarAt1e1: NaN, tarAt1e2: NaN };
-  const row: RunMeasure = {
-    ...measured,
-    seconds: summary.seconds,
-    stepMs,
-    imagesPerSec: summary.imagesPerSec,
-    memoryMiB: summary.memory.estimatedEngineBytes / 2 ** 20,
-    finalLoss: summary.finalLoss,
-    output: summary.output,
-    modelDir: summary.modelDir,
-  };
-  writeFileSync(rowPath, JSON.stringify({ ...row, configKey }, null, 1));
-  return { ...row, summary };
+  return withRunLock(cfg.output, async () => {
+    opts.onLog?.(`train ${cfg.output}`);
+    // an interrupted run continues from its last checkpoint (same config), a finished one is read back above
+    const resume = opts.resume && sameConfig && latestCheckpoint(cfg.output) !== undefined;
+    const summary = await train(cfg, resume ? { dataset, resume: true } : { dataset, force: true });
+    const stepMs = (1000 * summary.config.batchSize) / summary.imagesPerSec;
+    const measured = set ? await verifyModel(summary.modelDir, set) : { accuracy: NaN, accuracyStd: NaN, auc: NaN, tarAt1e1: NaN, tarAt1e2: NaN };
+    const row: RunMeasure = {
+      ...measured,
+      seconds: summary.seconds,
+      stepMs,
+      imagesPerSec: summary.imagesPerSec,
+      memoryMiB: summary.memory.estimatedEngineBytes / 2 ** 20,
+      finalLoss: summary.finalLoss,
+      output: summary.output,
+      modelDir: summary.modelDir,
+    };
+    writeFileSync(rowPath, JSON.stringify({ ...row, configKey }, null, 1));
+    return { ...row, summary };
+  });
 }
 
 /** Mean and standard deviation of each numeric key over seeds. */

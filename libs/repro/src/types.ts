@@ -52,6 +52,8 @@ export interface ExperimentResult {
   findings: string[];
   seconds: number;
   sizes: Record<string, unknown>;
+  /** The `facet repro` invocation that wrote this result (a report can gather experiments run separately). */
+  invocation?: { command: string; quick: boolean };
 }
 
 /** Training data and held-out evaluation data for one experiment. */

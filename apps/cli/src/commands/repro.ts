@@ -1,11 +1,18 @@
-import { parseExperimentList, runRepro, type ReproSummary } from '@facet/sdk';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { parseExperimentList, runRepro, type ExperimentName, type ReproSummary } from '@facet/sdk';
 import { Flags } from '@oclif/core';
 import { FacetCommand } from '../base.js';
 
 export default class Repro extends FacetCommand {
   static description =
     "Reproduce the papers' claims at CPU scale (margins, sub-center noise, Partial FC, contrastive theory, inversion, recognizability) and write REPORT.md";
-  static examples = ['<%= config.bin %> repro --quick', '<%= config.bin %> repro --only margins,partial-fc --seeds 3', '<%= config.bin %> repro --data faces/ --out docs/repro-faces'];
+  static examples = [
+    '<%= config.bin %> repro --quick',
+    '<%= config.bin %> repro --only margins,partial-fc --seeds 3',
+    '<%= config.bin %> repro --jobs 2 --seeds 1 --out docs/repro/full',
+    '<%= config.bin %> repro --data faces/ --out docs/repro-faces',
+  ];
   static flags = {
     quick: Flags.boolean({ description: 'toy sizes: every experiment in minutes (a smoke check, not evidence)' }),
     only: Flags.string({ description: 'comma-separated experiments: margins, subcenter, partial-fc, contrastive, inversion, recognizability' }),
@@ -14,12 +21,45 @@ export default class Repro extends FacetCommand {
     out: Flags.string({ description: 'report folder', default: 'docs/repro' }),
     'work-dir': Flags.string({ description: 'where training runs go (default runs/repro or runs/repro-quick)' }),
     restart: Flags.boolean({ description: 'retrain runs that already finished instead of resuming' }),
+    jobs: Flags.integer({ description: 'experiments in flight at once, each in its own process (one wasm engine uses one core)', min: 1, default: 1 }),
   };
 
   async run(): Promise<ReproSummary> {
     const { flags } = await this.parse(Repro);
     const only = flags.only ? parseExperimentList(flags.only) : undefined;
     const json = this.jsonEnabled();
+    const log = (line: string) => {
+      if (!json) process.stderr.write(`${line}\n`);
+    };
+    // --jobs: each task is this same command, limited to its experiments, in a child process; its lines are prefixed
+    const childArgs = (task: ExperimentName[]) => [
+      process.argv[1]!,
+      'repro',
+      '--only',
+      task.join(','),
+      '--out',
+      flags.out,
+      ...(flags.quick ? ['--quick'] : []),
+      ...(flags.seeds ? ['--seeds', String(flags.seeds)] : []),
+      ...(flags.data ? ['--data', flags.data] : []),
+      ...(flags['work-dir'] ? ['--work-dir', flags['work-dir']] : []),
+      ...(flags.restart ? ['--restart'] : []),
+    ];
+    const runTask = (task: ExperimentName[]) =>
+      new Promise<void>((done, fail) => {
+        const child = spawn(process.execPath, childArgs(task), { stdio: ['ignore', 'pipe', 'pipe'] });
+        const tag = `[${task.join(',')}]`;
+        const tail: string[] = [];
+        for (const stream of [child.stdout, child.stderr]) {
+          createInterface({ input: stream }).on('line', (line) => {
+            tail.push(line);
+            if (tail.length > 5) tail.shift();
+            log(`${tag} ${line}`);
+          });
+        }
+        child.on('error', fail);
+        child.on('close', (code) => (code === 0 ? done() : fail(new Error(`exit code ${code}: ${tail.at(-1) ?? 'no output'}`))));
+      });
     const summary = await runRepro({
       quick: flags.quick,
       only,
@@ -28,9 +68,9 @@ export default class Repro extends FacetCommand {
       out: flags.out,
       workDir: flags['work-dir'],
       resume: !flags.restart,
-      onLog: (line) => {
-        if (!json) process.stderr.write(`${line}\n`);
-      },
+      jobs: flags.jobs,
+      runTask,
+      onLog: log,
     });
     if (!json) {
       for (const r of summary.results) this.log(`${r.name.padEnd(16)} ${r.status.padEnd(8)} ${r.seconds.toFixed(0).padStart(5)} s  ${r.findings[0] ?? ''}`);
