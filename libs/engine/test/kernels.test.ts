@@ -20,6 +20,11 @@ const convCases: Array<{ x: [number, number, number, number]; k: number; cout: n
   { x: [2, 7, 7, 20], k: 1, cout: 9, stride: 1, pad: 'valid' },
   { x: [1, 13, 13, 4], k: 5, cout: 3, stride: 2, pad: 'same' },
   { x: [2, 12, 12, 32], k: 3, cout: 17, stride: 1, pad: explicit(1, 1, 1, 1) },
+  // the filter gradient's forward-conv form: its far-side padding clamped at 0 (the last input row is unused)
+  { x: [2, 10, 11, 3], k: 3, cout: 4, stride: 2, pad: 'valid' },
+  { x: [1, 9, 8, 2], k: 2, cout: 3, stride: 3, pad: explicit(0, 2, 1, 0) },
+  // a ViT-style patch embedding: kernel = stride
+  { x: [2, 8, 8, 3], k: 4, cout: 6, stride: 4, pad: 'valid' },
 ];
 
 function tol(ref: ArrayLike<number>): number {

@@ -1,19 +1,23 @@
 // Convolution gradients for the wasm backend, built on its XNNPACK forward conv and matmul.
 // tfjs-backend-wasm has no Conv2DBackpropFilter at all, and its Conv2DBackpropInput is a naive loop (~1.5 GFLOP/s).
-import { convGeometry, dilatedPaddedGradient, gatherTap, transposedConvFits } from './conv-geometry.js';
+import { convGeometry, dilatedPaddedGradient, gatherTap, transposedConvFits, type ConvGeometry } from './conv-geometry.js';
 import { f32, free, original, run, view, type KernelFn } from './wasm-util.js';
 
 type Pair = number | [number, number];
 
+type Backend = Parameters<KernelFn>[0]['backend'];
+type Info = Parameters<KernelFn>[0]['inputs'][string];
+
 /**
  * dW[kh,kw,ci,co] = Σ_{b,oh,ow} x[b, oh·s+kh·d−top, ow·s+kw·d−left, ci] · dy[b,oh,ow,co].
- * Per tap this is one matmul dyᵀ[Cout,N] · tap[N,Cin]; dy is transposed once so no matmul needs a transposed
- * operand (wasm's transposed matmul is naive).
+ * Kernels larger than 1×1 go through one forward convolution (filterGradientByConv). For 1×1 kernels this is
+ * one matmul per tap, dyᵀ[Cout,N] · tap[N,Cin]; dy is transposed once so no matmul needs a transposed operand
+ * (wasm's transposed matmul is naive).
  */
 export function conv2dFilterGradient(
-  backend: Parameters<KernelFn>[0]['backend'],
-  x: Parameters<KernelFn>[0]['inputs'][string],
-  dy: Parameters<KernelFn>[0]['inputs'][string],
+  backend: Backend,
+  x: Info,
+  dy: Info,
   filterShape: [number, number, number, number],
   strides: Pair,
   pad: unknown,
@@ -22,6 +26,7 @@ export function conv2dFilterGradient(
 ) {
   const g = convGeometry(x.shape, filterShape, strides, dilations, pad, dimRoundingMode);
   const [kH, kW, cIn, cOut] = filterShape;
+  if (kH * kW > 1) return filterGradientByConv(backend, x, dy, g, filterShape);
   const n = g.batch * g.outH * g.outW;
   const dyT = run(backend, 'Transpose', { x: view(dy, [n, cOut]) }, { perm: [1, 0] });
   const taps = backend.makeOutput([kH * kW, cOut, cIn], 'float32');
@@ -51,13 +56,62 @@ export function conv2dFilterGradient(
 }
 
 /**
+ * dW as one XNNPACK forward convolution with the batch as channels: with xᵀ = x as [Cin,H,W,B] images and
+ * dyᵀ = dy as an [oH,oW,B,Cout] filter, dW[kh,kw,ci,co] = Σ_{oh,ow,b} xᵀ[ci, kh·d + oh·s − top, kw·d + ow·s − left, b]
+ * · dyᵀ[oh,ow,b,co]: a correlation at stride d (the layer's dilation) with dilation s (its stride), whose output
+ * [Cin, kH, kW, Cout] is dW with the axes rotated. On IResNet's 3×3 layers at batch 64 this is 2–2.7× faster than
+ * a matmul per tap (9 small-M/N matmuls over K = B·oH·oW, each gathering its tap in JS); 1×1 layers keep the
+ * per-tap matmul, which has no gather at stride 1 and was faster at stride 2.
+ */
+function filterGradientByConv(backend: Backend, x: Info, dy: Info, g: ConvGeometry, filterShape: [number, number, number, number]): Info {
+  const [kH, kW, cIn, cOut] = filterShape;
+  const xT = run(backend, 'Transpose', { x }, { perm: [3, 1, 2, 0] });
+  const dyT = run(backend, 'Transpose', { x: dy }, { perm: [1, 2, 0, 3] });
+  // the far side is padded just enough for kH×kW outputs (never negative); an extra row/column is dropped below
+  const bottom = Math.max(0, (kH - 1) * g.dilH + (g.outH - 1) * g.strideH + 1 - g.inH - g.top);
+  const right = Math.max(0, (kW - 1) * g.dilW + (g.outW - 1) * g.strideW + 1 - g.inW - g.left);
+  const rotated = run(
+    backend,
+    'Conv2D',
+    { x: xT, filter: dyT },
+    {
+      strides: [g.dilH, g.dilW],
+      pad: [
+        [0, 0],
+        [g.top, bottom],
+        [g.left, right],
+        [0, 0],
+      ],
+      dataFormat: 'NHWC',
+      dilations: [g.strideH, g.strideW],
+      dimRoundingMode: undefined,
+    },
+  );
+  free(backend, xT, dyT);
+  const [, fH, fW] = rotated.shape as [number, number, number, number];
+  const src = f32(backend, rotated);
+  const out = backend.makeOutput([kH, kW, cIn, cOut], 'float32');
+  const dst = f32(backend, out);
+  for (let kh = 0; kh < kH; kh++) {
+    for (let kw = 0; kw < kW; kw++) {
+      for (let ci = 0; ci < cIn; ci++) {
+        const from = ((ci * fH + kh) * fW + kw) * cOut;
+        dst.set(src.subarray(from, from + cOut), ((kh * kW + kw) * cIn + ci) * cOut);
+      }
+    }
+  }
+  free(backend, rotated);
+  return out;
+}
+
+/**
  * dx as a stride-1 "valid" forward convolution of the zero-dilated, padded dy with the spatially flipped filter
  * whose in/out channels are swapped (the transposed convolution), so it runs at XNNPACK speed.
  */
 export function conv2dInputGradient(
-  backend: Parameters<KernelFn>[0]['backend'],
-  dy: Parameters<KernelFn>[0]['inputs'][string],
-  filter: Parameters<KernelFn>[0]['inputs'][string],
+  backend: Backend,
+  dy: Info,
+  filter: Info,
   inputShape: number[],
   strides: Pair,
   pad: unknown,
