@@ -2,7 +2,7 @@
 // normalise, unbiased variance into the running stats, momentum 0.1), its gradient against the closed-form
 // backward, and the running-stat update seen from a whole backbone through the onBatchNorm hook.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initEngine, tf } from '@facet/engine';
+import { BATCH_NORM_TRAINING, initEngine, tf } from '@facet/engine';
 import { batchNorm } from '../src/layers/batch-norm.js';
 import { NetworkBuilder } from '../src/network.js';
 import { createBackbone, type BatchNormLayer } from '../src/index.js';
@@ -53,9 +53,30 @@ function setup() {
   return { bn, m, gamma, beta, rm0, rv0, x };
 }
 
+// 'kernel': the fused BN on wasm runs the engine's two BN kernels; 'fused ops': the same customGrad written with tf
+// ops (what other backends run; here on the cpu backend); 'plain ops': tf.moments + affine, autodiff backward.
+const MODES = [
+  { name: 'fused wasm kernels', fused: true, backend: 'wasm' },
+  { name: 'fused ops on cpu', fused: true, backend: 'cpu' },
+  { name: 'plain ops', fused: false, backend: 'wasm' },
+] as const;
+
+async function onBackend(name: string, fn: () => void): Promise<void> {
+  await tf.setBackend(name);
+  try {
+    fn();
+  } finally {
+    await tf.setBackend('wasm');
+  }
+}
+
 describe('BatchNorm (PyTorch semantics)', () => {
-  for (const fused of [true, false]) {
-  it(`training (${fused ? 'fused' : 'plain-op'} BN): batch statistics, running update with momentum 0.1 and unbiased variance; inference: running stats`, () => {
+  it('the wasm engine has the fused BN kernels', () => {
+    expect(tf.getKernel(BATCH_NORM_TRAINING, 'wasm')).toBeDefined();
+    expect(tf.getKernel(BATCH_NORM_TRAINING, 'cpu')).toBeUndefined();
+  });
+  for (const { name: mode, fused, backend } of MODES) {
+  it(`training (${mode}): batch statistics, running update with momentum 0.1 and unbiased variance; inference: running stats`, () => onBackend(backend, () => {
     const { bn, m, gamma, beta, rm0, rv0, x } = setup();
     const xt = tf.tensor4d(x, [N, H, W, C]);
     const s = stats64(x, C);
@@ -84,9 +105,9 @@ describe('BatchNorm (PyTorch semantics)', () => {
     expect(tf.memory().numTensors).toBe(before + 1);
     tf.dispose([xt, yTrain, yEval]);
     m.dispose();
-  });
+  }));
 
-  it(`training-mode gradient (${fused ? 'fused' : 'plain-op'} BN) matches the closed-form BN backward (float64)`, () => {
+  it(`training-mode gradient (${mode}) matches the closed-form BN backward (float64)`, () => onBackend(backend, () => {
     const { bn, m, gamma, x } = setup();
     const r = randomArray(x.length, 9); // loss = Σ y·r, so dL/dy = r
     const xt = tf.tensor4d(x, [N, H, W, C]);
@@ -114,7 +135,7 @@ describe('BatchNorm (PyTorch semantics)', () => {
     expect(maxAbsDiff(grads[bta.name]!.dataSync(), sumDy)).toBeLessThan(1e-4 * maxAbs(sumDy));
     tf.dispose([xt, rt, dx, ...Object.values(grads)]);
     m.dispose();
-  });
+  }));
   }
 
   it('refuses training with one value per channel, as PyTorch does', () => {

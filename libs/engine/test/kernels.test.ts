@@ -23,6 +23,8 @@ const convCases: Array<{ x: [number, number, number, number]; k: number; cout: n
   // the filter gradient's forward-conv form: its far-side padding clamped at 0 (the last input row is unused)
   { x: [2, 10, 11, 3], k: 3, cout: 4, stride: 2, pad: 'valid' },
   { x: [1, 9, 8, 2], k: 2, cout: 3, stride: 3, pad: explicit(0, 2, 1, 0) },
+  // stride-1 input gradient with asymmetric implicit padding of dy (no JS scatter)
+  { x: [2, 8, 9, 4], k: 3, cout: 5, stride: 1, pad: explicit(0, 2, 2, 1) },
   // a ViT-style patch embedding: kernel = stride
   { x: [2, 8, 8, 3], k: 4, cout: 6, stride: 4, pad: 'valid' },
 ];

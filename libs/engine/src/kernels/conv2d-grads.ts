@@ -124,9 +124,20 @@ export function conv2dInputGradient(
   const [kH, kW, cIn, cOut] = fs;
   const kHe = (kH - 1) * g.dilH + 1;
   const kWe = (kW - 1) * g.dilW + 1;
-  const padded = backend.makeOutput([g.batch, g.inH + kHe - 1, g.inW + kWe - 1, cOut], 'float32');
+  // Stride 1: dy needs no zero-dilation, so XNNPACK pads it implicitly by (k_eff − 1 − forward padding) on each
+  // side and no padded copy is written in JS (as depthwise-grads.ts does for its stride-1 case).
+  const stride1 = g.strideH === 1 && g.strideW === 1 && g.inH + g.top >= g.outH && g.inW + g.left >= g.outW;
+  const padded = stride1 ? dy : backend.makeOutput([g.batch, g.inH + kHe - 1, g.inW + kWe - 1, cOut], 'float32');
+  const dyPad = stride1
+    ? [
+        [0, 0],
+        [kHe - 1 - g.top, g.inH + g.top - g.outH],
+        [kWe - 1 - g.left, g.inW + g.left - g.outW],
+        [0, 0],
+      ]
+    : 'valid';
+  if (!stride1) dilatedPaddedGradient(f32(backend, dy), g, cOut, f32(backend, padded));
   const flipped = backend.makeOutput([kH, kW, cOut, cIn], 'float32');
-  dilatedPaddedGradient(f32(backend, dy), g, cOut, f32(backend, padded));
   const w = f32(backend, filter);
   const wf = f32(backend, flipped);
   for (let kh = 0; kh < kH; kh++) {
@@ -142,9 +153,10 @@ export function conv2dInputGradient(
     backend,
     'Conv2D',
     { x: padded, filter: flipped },
-    { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [g.dilH, g.dilW], dimRoundingMode: undefined },
+    { strides: [1, 1], pad: dyPad, dataFormat: 'NHWC', dilations: [g.dilH, g.dilW], dimRoundingMode: undefined },
   );
-  free(backend, padded, flipped);
+  free(backend, flipped);
+  if (!stride1) free(backend, padded);
   return out;
 }
 
