@@ -3,11 +3,12 @@ import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, batchNormTraining, batch
 import { conv2DBackpropFilter, conv2DBackpropInput } from './conv2d-grads.js';
 import { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput } from './depthwise-grads.js';
 import { oneHot } from './one-hot.js';
+import { PRELU_GRAD, preluGrad } from './prelu-grad.js';
 import { batchMatMul, mean, slice, sum, unsortedSegmentSum } from './reductions.js';
 import { captureOriginal, type KernelFn } from './wasm-util.js';
 
 /** Every kernel Facet puts on the wasm backend, and why: missing for training, or present but too slow (the BatchNorm
- * pair is Facet's own: a fused training BN, see batch-norm.ts). */
+ * pair and the PReLU gradient are Facet's own fused kernels, see batch-norm.ts and prelu-grad.ts). */
 export const WASM_KERNELS: ReadonlyArray<{ name: string; kind: 'added' | 'replaced'; fn: KernelFn }> = [
   { name: 'Conv2DBackpropFilter', kind: 'added', fn: conv2DBackpropFilter },
   { name: 'Conv2DBackpropInput', kind: 'replaced', fn: conv2DBackpropInput },
@@ -21,6 +22,7 @@ export const WASM_KERNELS: ReadonlyArray<{ name: string; kind: 'added' | 'replac
   { name: 'OneHot', kind: 'replaced', fn: oneHot },
   { name: BATCH_NORM_TRAINING, kind: 'added', fn: batchNormTraining },
   { name: BATCH_NORM_TRAINING_GRAD, kind: 'added', fn: batchNormTrainingGrad },
+  { name: PRELU_GRAD, kind: 'added', fn: preluGrad },
 ];
 
 let done = false;
