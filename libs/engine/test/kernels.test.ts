@@ -20,13 +20,15 @@ const convCases: Array<{ x: [number, number, number, number]; k: number; cout: n
   { x: [2, 7, 7, 20], k: 1, cout: 9, stride: 1, pad: 'valid' },
   { x: [1, 13, 13, 4], k: 5, cout: 3, stride: 2, pad: 'same' },
   { x: [2, 12, 12, 32], k: 3, cout: 17, stride: 1, pad: explicit(1, 1, 1, 1) },
-  // the filter gradient's forward-conv form: its far-side padding clamped at 0 (the last input row is unused)
-  { x: [2, 10, 11, 3], k: 3, cout: 4, stride: 2, pad: 'valid' },
-  { x: [1, 9, 8, 2], k: 2, cout: 3, stride: 3, pad: explicit(0, 2, 1, 0) },
   // stride-1 input gradient with asymmetric implicit padding of dy (no JS scatter)
   { x: [2, 8, 9, 4], k: 3, cout: 5, stride: 1, pad: explicit(0, 2, 2, 1) },
-  // a ViT-style patch embedding: kernel = stride
-  { x: [2, 8, 8, 3], k: 4, cout: 6, stride: 4, pad: 'valid' },
+  // batch ≥ 32: the filter gradient's forward-conv form, incl. far-side padding clamped at 0 (last input row unused)
+  { x: [32, 9, 9, 3], k: 3, cout: 5, stride: 1, pad: 'same' },
+  { x: [32, 10, 11, 3], k: 3, cout: 4, stride: 2, pad: 'valid' },
+  { x: [32, 9, 8, 2], k: 2, cout: 3, stride: 3, pad: explicit(0, 2, 1, 0) },
+  // a ViT-style patch embedding (kernel = stride), batch 32 and a 56² map (the form's other trigger)
+  { x: [32, 8, 8, 3], k: 4, cout: 6, stride: 4, pad: 'valid' },
+  { x: [1, 58, 57, 2], k: 3, cout: 3, stride: 1, pad: 'valid' },
 ];
 
 function tol(ref: ArrayLike<number>): number {

@@ -10,9 +10,10 @@ type Info = Parameters<KernelFn>[0]['inputs'][string];
 
 /**
  * dW[kh,kw,ci,co] = Σ_{b,oh,ow} x[b, oh·s+kh·d−top, ow·s+kw·d−left, ci] · dy[b,oh,ow,co].
- * Kernels larger than 1×1 go through one forward convolution (filterGradientByConv). For 1×1 kernels this is
- * one matmul per tap, dyᵀ[Cout,N] · tap[N,Cin]; dy is transposed once so no matmul needs a transposed operand
- * (wasm's transposed matmul is naive).
+ * Kernels larger than 1×1 go through one forward convolution (filterGradientByConv) when its inner depth (the
+ * batch) or its number of kernel positions (oH·oW) is large. Otherwise, and for 1×1 kernels, this is one matmul
+ * per tap, dyᵀ[Cout,N] · tap[N,Cin]; dy is transposed once so no matmul needs a transposed operand (wasm's
+ * transposed matmul is naive).
  */
 export function conv2dFilterGradient(
   backend: Backend,
@@ -26,7 +27,7 @@ export function conv2dFilterGradient(
 ) {
   const g = convGeometry(x.shape, filterShape, strides, dilations, pad, dimRoundingMode);
   const [kH, kW, cIn, cOut] = filterShape;
-  if (kH * kW > 1) return filterGradientByConv(backend, x, dy, g, filterShape);
+  if (kH * kW > 1 && (g.batch >= 32 || g.outH * g.outW >= 56 * 56)) return filterGradientByConv(backend, x, dy, g, filterShape);
   const n = g.batch * g.outH * g.outW;
   const dyT = run(backend, 'Transpose', { x: view(dy, [n, cOut]) }, { perm: [1, 0] });
   const taps = backend.makeOutput([kH * kW, cOut, cIn], 'float32');
@@ -59,9 +60,11 @@ export function conv2dFilterGradient(
  * dW as one XNNPACK forward convolution with the batch as channels: with xᵀ = x as [Cin,H,W,B] images and
  * dyᵀ = dy as an [oH,oW,B,Cout] filter, dW[kh,kw,ci,co] = Σ_{oh,ow,b} xᵀ[ci, kh·d + oh·s − top, kw·d + ow·s − left, b]
  * · dyᵀ[oh,ow,b,co]: a correlation at stride d (the layer's dilation) with dilation s (its stride), whose output
- * [Cin, kH, kW, Cout] is dW with the axes rotated. On IResNet's 3×3 layers at batch 64 this is 2–2.7× faster than
- * a matmul per tap (9 small-M/N matmuls over K = B·oH·oW, each gathering its tap in JS); 1×1 layers keep the
- * per-tap matmul, which has no gather at stride 1 and was faster at stride 2.
+ * [Cin, kH, kW, Cout] is dW with the axes rotated. XNNPACK walks the oH·oW "kernel" positions with an inner depth
+ * of B, so it pays off with a large batch or a large map. Measured per layer: IResNet-18 width 0.25 at batch 64,
+ * 3×3 layers 2–2.7× faster than a matmul per tap (56²×16: 252 → 93 ms); full width at batch 8: 112²×64 1359 →
+ * 950 ms, 56²×64 equal, but 2× slower from 28² down (14²×256: 100 → 198 ms), hence the rule in
+ * conv2dFilterGradient. 1×1 layers keep the per-tap matmul (no gather at stride 1; faster at stride 2).
  */
 function filterGradientByConv(backend: Backend, x: Info, dy: Info, g: ConvGeometry, filterShape: [number, number, number, number]): Info {
   const [kH, kW, cIn, cOut] = filterShape;
