@@ -72,6 +72,8 @@ export function writeReport(outDir: string, ctx: ReportContext): string {
     '| # | experiment | status |',
     '| --- | --- | --- |',
     ...results.map((r, i) => `| ${i + 1} | ${r.title} | ${r.status} |`),
+    // experiments with no results.json yet: a report gathered in pieces says what is still to run
+    ...EXPERIMENT_NAMES.filter((n) => !results.some((r) => r.name === n)).map((n) => `| – | \`${n}\` | not run yet |`),
     '',
     ...results.map((r, i) => renderExperiment(r, i + 1)),
   ];

@@ -9,7 +9,6 @@ import { partialFcExperiment } from './experiments/partial-fc.js';
 import { inversionExperiment } from './experiments/inversion.js';
 import { recognizabilityExperiment } from './experiments/recognizability.js';
 import { subCenterExperiment } from './experiments/sub-center.js';
-import { saveResult } from './experiments/common.js';
 import { experimentTasks, runTasks } from './parallel.js';
 import { writeReport } from './report.js';
 import { EXPERIMENT_NAMES, type ExperimentName, type ExperimentOptions, type ExperimentResult } from './types.js';
@@ -80,15 +79,13 @@ export async function runRepro(opts: ReproOptions = {}): Promise<ReproSummary> {
   const tasks = experimentTasks(only);
   if (jobs > 1 && tasks.length > 1) return runInParallel(opts, { outDir, quick, seeds, only, tasks, jobs });
   await initEngine({ backend: 'wasm' });
-  const eo: ExperimentOptions = { quick, seeds, data: opts.data, outDir, workDir, resume: opts.resume ?? true, onLog: opts.onLog };
   const command = reproInvocation(opts, quick, seeds, opts.only && only);
+  const eo: ExperimentOptions = { quick, seeds, data: opts.data, outDir, workDir, resume: opts.resume ?? true, onLog: opts.onLog, invocation: { command, quick } };
   const t0 = performance.now();
   const results: ExperimentResult[] = [];
   for (const name of only) {
     opts.onLog?.(`experiment ${name}`);
-    const r = await EXPERIMENTS[name](eo);
-    r.invocation = { command, quick };
-    saveResult(eo, r);
+    const r = { ...(await EXPERIMENTS[name](eo)), invocation: eo.invocation };
     results.push(r);
     opts.onExperiment?.(name, r);
   }

@@ -18,6 +18,8 @@ export interface ExperimentOptions {
   /** Skip runs whose result file already exists. */
   resume: boolean;
   onLog?: (line: string) => void;
+  /** Stamped on every results.json written (the `facet repro` command and whether it was quick). */
+  invocation?: { command: string; quick: boolean };
 }
 
 /** One row of a results table: a setting (possibly averaged over seeds) and its measured numbers. */

@@ -10,7 +10,18 @@ export function experimentDir(opts: ExperimentOptions, name: ExperimentName): st
   return dir;
 }
 
+/** The experiment's final results.json. */
 export function saveResult(opts: ExperimentOptions, result: ExperimentResult): void {
+  writeResult(opts, { ...result, invocation: opts.invocation ?? result.invocation });
+}
+
+/** results.json while runs are still to come: marked partial, so an interrupted or still-running experiment's
+ * rows are never reported as the finished experiment. */
+export function saveProgress(opts: ExperimentOptions, result: ExperimentResult): void {
+  writeResult(opts, { ...result, status: 'partial', invocation: opts.invocation ?? result.invocation });
+}
+
+function writeResult(opts: ExperimentOptions, result: ExperimentResult): void {
   writeFileAtomic(join(experimentDir(opts, result.name), 'results.json'), JSON.stringify(result, null, 1));
 }
 

@@ -14,7 +14,7 @@ import { experimentData } from '../experiment-data.js';
 import { sizesFor } from '../sizes.js';
 import { baseConfig, trainAndMeasure, trainCommand } from '../training-run.js';
 import type { ExperimentOptions, ExperimentResult } from '../types.js';
-import { experimentDir, pct, reproCommand, saveResult, seedList } from './common.js';
+import { experimentDir, pct, reproCommand, saveProgress, saveResult, seedList } from './common.js';
 
 /** The training presets of `facet train --augment`, as AugmentOptions (the same values @facet/train uses). */
 export const AUGMENT_STRENGTHS: Record<'flip' | 'lowres' | 'strong', AugmentOptions> = {
@@ -101,7 +101,7 @@ export async function contrastiveExperiment(opts: ExperimentOptions): Promise<Ex
           values: { [cols[0]!]: p.acc, [cols[1]!]: p.alignment, [cols[2]!]: p.maxCos, [cols[3]!]: p.sigma },
           command: `${trainCommand(cfg, ['network', 'width', 'inputSize', 'objective', 'augment', 'lr', 'numEpoch', 'dataset', 'seed'])}; facet measure on the probe views (${reproCommand(opts, 'contrastive')})`,
         });
-        saveResult(opts, result);
+        saveProgress(opts, result);
       }
     }
   }

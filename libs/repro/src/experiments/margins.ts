@@ -7,7 +7,7 @@ import { experimentData } from '../experiment-data.js';
 import { sizesFor } from '../sizes.js';
 import { aggregate, baseConfig, trainAndMeasure, trainCommand } from '../training-run.js';
 import type { ExperimentOptions, ExperimentResult, ResultRow } from '../types.js';
-import { experimentDir, pct, reproCommand, saveResult, seedList, verdict } from './common.js';
+import { experimentDir, pct, reproCommand, saveProgress, saveResult, seedList, verdict } from './common.js';
 
 export const MARGIN_HEADS: HeadName[] = ['softmax', 'cosface', 'arcface', 'combined'];
 const KEYS = ['accuracy', 'tarAt1e1', 'tarAt1e2', 'auc'];
@@ -47,7 +47,7 @@ export async function marginsExperiment(opts: ExperimentOptions): Promise<Experi
       command: `${command.replace(/--seed \d+/, '--seed <2048..>')}  (${reproCommand(opts, 'margins')})`,
     };
     result.tables[0]!.rows.push(row);
-    saveResult(opts, result);
+    saveProgress(opts, result);
   }
   const acc = (h: string) => result.tables[0]!.rows.find((r) => r.setting === h)!.values['accuracy %']!;
   const sd = (h: string) => result.tables[0]!.rows.find((r) => r.setting === h)!.std!['accuracy %']!;

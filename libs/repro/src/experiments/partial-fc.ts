@@ -10,7 +10,7 @@ import { longTailed } from '../long-tail.js';
 import { sizesFor } from '../sizes.js';
 import { aggregate, baseConfig, trainAndMeasure, trainCommand } from '../training-run.js';
 import type { ExperimentOptions, ExperimentResult, ResultRow } from '../types.js';
-import { experimentDir, pct, reproCommand, saveResult, seedList, verdict } from './common.js';
+import { experimentDir, pct, reproCommand, saveProgress, saveResult, seedList, verdict } from './common.js';
 
 export const PFC_RATES = [1, 0.3, 0.1, 0.05];
 
@@ -61,7 +61,7 @@ export async function partialFcExperiment(opts: ExperimentOptions): Promise<Expe
       command: `${command} (${reproCommand(opts, 'partial-fc')})`,
     };
     result.tables[0]!.rows.push(row);
-    saveResult(opts, result);
+    saveProgress(opts, result);
   }
   const variants: Array<{ name: string; ds: FaceDataset }> = [
     { name: 'long-tailed (Zipf, exponent 1)', ds: longTailed(data.train, { exponent: 1, minImages: 1 }) },
@@ -81,7 +81,7 @@ export async function partialFcExperiment(opts: ExperimentOptions): Promise<Expe
       seeds: seeds.length,
       command: `${full.command} and --sample-rate 0.1, on the ${tag} wrapper (${reproCommand(opts, 'partial-fc')})`,
     });
-    saveResult(opts, result);
+    saveProgress(opts, result);
   }
   const rates = result.tables[0]!.rows;
   const full = rates[0]!.values[rateCols[0]!]!;

@@ -10,7 +10,7 @@ import { withLabelNoise, type LabelNoiseKind } from '../label-noise.js';
 import { sizesFor } from '../sizes.js';
 import { aggregate, baseConfig, trainAndMeasure, trainCommand } from '../training-run.js';
 import type { ExperimentOptions, ExperimentResult } from '../types.js';
-import { experimentDir, pct, reproCommand, saveResult, seedList, verdict } from './common.js';
+import { experimentDir, pct, reproCommand, saveProgress, saveResult, seedList, verdict } from './common.js';
 
 export const CLEAN_THRESHOLD_DEGREES = 75;
 
@@ -89,7 +89,7 @@ export async function subCenterExperiment(opts: ExperimentOptions): Promise<Expe
       seeds: opts.seeds,
       command: `${command} (${reproCommand(opts, 'subcenter')})`,
     });
-    saveResult(opts, result);
+    saveProgress(opts, result);
   }
   const rows = result.tables[0]!.rows;
   for (const r of rows.filter((x) => x.setting !== 'no noise')) {
