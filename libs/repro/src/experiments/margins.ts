@@ -56,7 +56,7 @@ export async function marginsExperiment(opts: ExperimentOptions): Promise<Experi
   for (const other of ['softmax', 'cosface'] as const) {
     const diff = acc('arcface') - acc(other);
     const noise = Math.max(sd('arcface'), sd(other));
-    result.findings.push(`ArcFace − ${other}: ${diff >= 0 ? '+' : ''}${diff.toFixed(2)} points (seed std ${noise.toFixed(2)}): ${verdict(diff, noise, opts.seeds)}.`);
+    result.findings.push(`ArcFace − ${other}: ${diff >= 0 ? '+' : ''}${diff.toFixed(2)} points${opts.seeds > 1 ? ` (seed std ${noise.toFixed(2)})` : ''}: ${verdict(diff, noise, opts.seeds)}.`);
   }
   const chart = lineChart({
     title: 'Held-out verification accuracy by head',

@@ -90,7 +90,7 @@ export async function partialFcExperiment(opts: ExperimentOptions): Promise<Expe
     const noise = Math.max(r.std![rateCols[0]!]!, rates[0]!.std![rateCols[0]!]!);
     // the paper's claim is "no loss": a drop larger than the noise contradicts it
     const claim = d >= 0 ? 'matches the paper (no loss)' : verdict(d, noise, opts.seeds, 'the paper (no loss)');
-    result.findings.push(`${r.setting}: accuracy ${d >= 0 ? '+' : ''}${d.toFixed(2)} points vs full FC (seed std ${noise.toFixed(2)}): ${claim}; step ${r.values['step ms']!.toFixed(0)} ms vs ${rates[0]!.values['step ms']!.toFixed(0)} ms at r = 1.`);
+    result.findings.push(`${r.setting}: accuracy ${d >= 0 ? '+' : ''}${d.toFixed(2)} points vs full FC${opts.seeds > 1 ? ` (seed std ${noise.toFixed(2)})` : ''}: ${claim}; step ${r.values['step ms']!.toFixed(0)} ms vs ${rates[0]!.values['step ms']!.toFixed(0)} ms at r = 1.`);
   }
   // insightface's sampler keeps every positive class of the batch and fills up to r·C with random negatives:
   // when r·C is below the batch's positive classes, the sample is just the positives and lower rates change nothing
