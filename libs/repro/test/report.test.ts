@@ -1,6 +1,6 @@
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cleaningScores, formatNumber, parseExperimentList, pearson, renderTable, spearman, writeReport, type ExperimentResult } from '../src/index.js';
 
@@ -94,6 +94,12 @@ describe('report', () => {
     saveResult(opts, result);
     expect(read().status).toBe('done');
     expect(read().invocation).toEqual(opts.invocation);
+  });
+  it('row commands name a report folder other than docs/repro', async () => {
+    const { reproCommand } = await import('../src/experiments/common.js');
+    const base = { quick: false, seeds: 1, workDir: 'runs/repro', resume: true };
+    expect(reproCommand({ ...base, outDir: resolve('docs/repro') }, 'margins')).toBe('facet repro --only margins --seeds 1');
+    expect(reproCommand({ ...base, outDir: resolve('docs/repro/full') }, 'margins')).toBe('facet repro --only margins --seeds 1 --out docs/repro/full');
   });
   it('validates --only', () => {
     expect(parseExperimentList('margins, subcenter')).toEqual(['margins', 'subcenter']);

@@ -1,6 +1,6 @@
 // Helpers the experiment files share: results.json written as the runs finish, the repro command of a row.
 import { mkdirSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { writeFileAtomic } from '@facet/plot';
 import type { ExperimentName, ExperimentOptions, ExperimentResult } from '../types.js';
 
@@ -26,7 +26,8 @@ function writeResult(opts: ExperimentOptions, result: ExperimentResult): void {
 }
 
 export function reproCommand(opts: ExperimentOptions, name: ExperimentName): string {
-  return `facet repro --only ${name}${opts.quick ? ' --quick' : ''} --seeds ${opts.seeds}${opts.data ? ` --data ${opts.data}` : ''}`;
+  const out = resolve(opts.outDir) !== resolve('docs/repro') ? ` --out ${shownPath(opts.outDir)}` : '';
+  return `facet repro --only ${name}${opts.quick ? ' --quick' : ''} --seeds ${opts.seeds}${opts.data ? ` --data ${opts.data}` : ''}${out}`;
 }
 
 export function seedList(opts: ExperimentOptions): number[] {
