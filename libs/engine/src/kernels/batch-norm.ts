@@ -1,6 +1,6 @@
 // Training-mode BatchNorm as two wasm kernels over the engine's heap, one pass per step of the math. Written with
 // tfjs ops, a BN forward and backward is ~14 full-size kernels (moments, broadcast sub/mul/add, sums), each a pass
-// over memory with wasm's generic broadcasting loop; on IResNet-18 (56×56, batch 64) they were ~40 % of a training
+// over memory with wasm's generic broadcasting loop; on IResNet-18 (56×56, batch 64) they were ~30 % of a training
 // step. Here the forward is 2 passes (Σx and Σx², then y) and the backward 2 (the two channel sums, dx),
 // with per-channel float64 accumulators (Ioffe & Szegedy 2015, Alg. 1; x̂ = (x − μ)·s, s = 1/√(σ² + ε)):
 //   forward:  μ = Σx/n,  σ² = Σ(x − μ)²/n (biased),  y = γ·x̂ + β

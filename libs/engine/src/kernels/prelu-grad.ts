@@ -1,5 +1,5 @@
 // PReLU backward in one pass. tfjs differentiates Prelu as Greater, two Selects, two Multiplies, ZerosLike and a Sum
-// (7 passes over memory; ~8 % of an IResNet-18 training step on wasm). For y = x if x > 0 else α_c·x:
+// (7 passes over memory; 5–8 % of an IResNet-18 training step on wasm). For y = x if x > 0 else α_c·x:
 //   dx = dy if x > 0 else α_c·dy,   dα_c = Σ_{x ≤ 0} dy·x   (float64 per channel)
 import { f32, type KernelFn } from './wasm-util.js';
 
