@@ -65,7 +65,7 @@ function affine(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, mean: tf.Tensor
  * BN would each pin a full-size gradient; as one node only x is saved and only dx survives.
  */
 function trainingBatchNorm(layer: BatchNormLayer, axes: number[], n: number) {
-  // on wasm the same math runs as two fused kernels (engine's batch-norm.ts): 5 passes over memory instead of ~14
+  // on wasm the same math runs as two fused kernels (engine's batch-norm.ts): 4 passes over memory instead of ~14
   if (tf.getKernel(BATCH_NORM_TRAINING, tf.getBackend())) return fusedKernelBatchNorm(layer, n);
   return tf.customGrad((...args: unknown[]) => {
     const [x, gamma, beta, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
