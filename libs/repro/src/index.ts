@@ -2,6 +2,7 @@
 export { runRepro, parseExperimentList, EXPERIMENTS, type ReproOptions, type ReproSummary } from './run-repro.js';
 export { experimentTasks, runTasks, SHARES_ARCFACE_RUN, type TaskFailure } from './parallel.js';
 export { withRunLock, RUN_LOCK_FILE } from './run-lock.js';
+export { RunLedger, runFingerprint, RUN_LEDGER_FILE, type LedgerEntry } from './run-ledger.js';
 export { writeReport, renderTable, renderExperiment, formatNumber, type ReportContext } from './report.js';
 export {
   EXPERIMENT_NAMES,

@@ -2,12 +2,18 @@
 import { mkdirSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { writeFileAtomic } from '@facet/plot';
+import { RunLedger } from '../run-ledger.js';
 import type { ExperimentName, ExperimentOptions, ExperimentResult } from '../types.js';
 
 export function experimentDir(opts: ExperimentOptions, name: ExperimentName): string {
   const dir = join(opts.outDir, name);
   mkdirSync(dir, { recursive: true });
   return dir;
+}
+
+/** The experiment's ledger of finished runs (kept in the report folder, so it outlives the work folder). */
+export function ledgerFor(opts: ExperimentOptions, name: ExperimentName): RunLedger {
+  return RunLedger.inDir(experimentDir(opts, name));
 }
 
 /** The experiment's final results.json. */

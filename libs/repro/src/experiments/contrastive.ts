@@ -12,9 +12,10 @@ import type { TrainConfig } from '@facet/train';
 import { pearson, spearman } from '../correlation.js';
 import { experimentData } from '../experiment-data.js';
 import { sizesFor } from '../sizes.js';
+import { runFingerprint } from '../run-ledger.js';
 import { baseConfig, trainAndMeasure, trainCommand } from '../training-run.js';
 import type { ExperimentOptions, ExperimentResult } from '../types.js';
-import { experimentDir, pct, reproCommand, saveProgress, saveResult, seedList } from './common.js';
+import { experimentDir, ledgerFor, pct, reproCommand, saveProgress, saveResult, seedList } from './common.js';
 
 /** The training presets of `facet train --augment`, as AugmentOptions (the same values @facet/train uses). */
 export const AUGMENT_STRENGTHS: Record<'flip' | 'lowres' | 'strong', AugmentOptions> = {
@@ -50,6 +51,8 @@ async function probeImages(ds: FaceDataset, identities: number, images: number):
   return { imgs, labels: Int32Array.from(labels) };
 }
 
+const POINT_KEYS = ['acc', 'alignment', 'maxCos', 'sigma'] as const;
+
 export async function contrastiveExperiment(opts: ExperimentOptions): Promise<ExperimentResult> {
   const t0 = performance.now();
   const sizes = sizesFor(opts.quick);
@@ -71,30 +74,35 @@ export async function contrastiveExperiment(opts: ExperimentOptions): Promise<Ex
     seconds: 0,
     sizes: { ...sizes, seeds: opts.seeds, probeImageCount: probe.imgs.length },
   };
+  const ledger = ledgerFor(opts, 'contrastive');
   const points: Array<{ label: string; acc: number; alignment: number; maxCos: number; sigma: number }> = [];
   for (const objective of ['infonce', 'barlow'] as const) {
     for (const aug of Object.keys(AUGMENT_STRENGTHS) as Array<keyof typeof AUGMENT_STRENGTHS>) {
       for (const seed of seedList(opts)) {
         const over: Partial<TrainConfig> = { objective, augment: aug, lr: objective === 'barlow' ? 0.05 : 0.1 };
         const cfg = baseConfig(sizes, data.spec, join(opts.workDir, 'contrastive', `${objective}-${aug}-s${seed}`), seed, over);
-        const m = await trainAndMeasure(opts, cfg, data.train, null);
-        const model = await loadBackbone(m.modelDir);
-        const rng = makeRng(seed);
-        const v1 = probe.imgs.map((img) => augment(img, data.unseen.imageSize, AUGMENT_STRENGTHS[aug], rng));
-        const v2 = probe.imgs.map((img) => augment(img, data.unseen.imageSize, AUGMENT_STRENGTHS[aug], rng));
-        const dim = sizes.embeddingSize;
-        const e1 = await embed(model, v1, { flip: false });
-        const e2 = await embed(model, v2, { flip: false });
-        model.dispose();
-        const rep = await measureEmbeddings({ data: e1, dim }, { data: e2, dim }, probe.labels, { candidates: 64, seed });
-        const ms = rep.concentration.meanSigma;
-        const p = {
-          label: `${objective}/${aug}/s${seed}`,
-          acc: rep.nearestCenter ? pct(rep.nearestCenter.accuracy) : NaN,
-          alignment: rep.alignment,
-          maxCos: rep.divergence.maxPairwiseCosine,
-          sigma: ms.length ? ms.reduce((a, b) => a + b, 0) / ms.length : NaN,
-        };
+        const measurement = { probeIdentities: sizes.probeIdentities, probeImages: sizes.probeImages, candidates: 64, concentration: CONCENTRATION_SUMMARY };
+        const label = `${objective}/${aug}/s${seed}`;
+        const measured = await ledger.measure(`${objective}-${aug}-s${seed}`, runFingerprint(cfg, measurement), opts.resume, POINT_KEYS, async () => {
+          const m = await trainAndMeasure(opts, cfg, data.train, null);
+          const model = await loadBackbone(m.modelDir);
+          const rng = makeRng(seed);
+          const v1 = probe.imgs.map((img) => augment(img, data.unseen.imageSize, AUGMENT_STRENGTHS[aug], rng));
+          const v2 = probe.imgs.map((img) => augment(img, data.unseen.imageSize, AUGMENT_STRENGTHS[aug], rng));
+          const dim = sizes.embeddingSize;
+          const e1 = await embed(model, v1, { flip: false });
+          const e2 = await embed(model, v2, { flip: false });
+          model.dispose();
+          const rep = await measureEmbeddings({ data: e1, dim }, { data: e2, dim }, probe.labels, { candidates: measurement.candidates, seed });
+          const ms = rep.concentration.meanSigma;
+          return {
+            acc: rep.nearestCenter ? pct(rep.nearestCenter.accuracy) : NaN,
+            alignment: rep.alignment,
+            maxCos: rep.divergence.maxPairwiseCosine,
+            sigma: ms.length ? ms.reduce((a, b) => a + b, 0) / ms.length : NaN,
+          };
+        });
+        const p = { label, acc: measured.acc!, alignment: measured.alignment!, maxCos: measured.maxCos!, sigma: measured.sigma! };
         points.push(p);
         result.tables[0]!.rows.push({
           setting: p.label,

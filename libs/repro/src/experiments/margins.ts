@@ -5,9 +5,10 @@ import { lineChart, renderChart } from '@facet/plot';
 import type { HeadName } from '@facet/train';
 import { experimentData } from '../experiment-data.js';
 import { sizesFor } from '../sizes.js';
+import { runFingerprint } from '../run-ledger.js';
 import { aggregate, baseConfig, trainAndMeasure, trainCommand } from '../training-run.js';
 import type { ExperimentOptions, ExperimentResult, ResultRow } from '../types.js';
-import { experimentDir, pct, reproCommand, saveProgress, saveResult, seedList, verdict } from './common.js';
+import { experimentDir, ledgerFor, pct, reproCommand, saveProgress, saveResult, seedList, verdict } from './common.js';
 
 export const MARGIN_HEADS: HeadName[] = ['softmax', 'cosface', 'arcface', 'combined'];
 const KEYS = ['accuracy', 'tarAt1e1', 'tarAt1e2', 'auc'];
@@ -28,6 +29,7 @@ export async function marginsExperiment(opts: ExperimentOptions): Promise<Experi
     seconds: 0,
     sizes: { ...sizes, seeds: opts.seeds, verificationPairs: data.verification.issame.length },
   };
+  const ledger = ledgerFor(opts, 'margins');
   const perHead: Record<string, Array<Record<string, number>>> = {};
   for (const head of MARGIN_HEADS) {
     perHead[head] = [];
@@ -35,8 +37,7 @@ export async function marginsExperiment(opts: ExperimentOptions): Promise<Experi
     for (const seed of seedList(opts)) {
       const cfg = baseConfig(sizes, data.spec, join(opts.workDir, 'margins', `${head}-s${seed}`), seed, { head });
       command = trainCommand(cfg, ['network', 'width', 'inputSize', 'embeddingSize', 'head', 'scale', 'batchSize', 'lr', 'lrReferenceBatch', 'numEpoch', 'dataset', 'seed']);
-      const m = await trainAndMeasure(opts, cfg, data.train, data.verification);
-      perHead[head]!.push(m as unknown as Record<string, number>);
+      perHead[head]!.push(await ledger.measure(`${head}-s${seed}`, runFingerprint(cfg), opts.resume, KEYS, () => trainAndMeasure(opts, cfg, data.train, data.verification)));
     }
     const { values, std } = aggregate(perHead[head]!, KEYS);
     const row: ResultRow = {

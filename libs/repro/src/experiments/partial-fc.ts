@@ -8,9 +8,10 @@ import { experimentData } from '../experiment-data.js';
 import { withIdentityConflict } from '../identity-conflict.js';
 import { longTailed } from '../long-tail.js';
 import { sizesFor } from '../sizes.js';
+import { runFingerprint } from '../run-ledger.js';
 import { aggregate, baseConfig, trainAndMeasure, trainCommand } from '../training-run.js';
 import type { ExperimentOptions, ExperimentResult, ResultRow } from '../types.js';
-import { experimentDir, pct, reproCommand, saveProgress, saveResult, seedList, verdict } from './common.js';
+import { experimentDir, ledgerFor, pct, reproCommand, saveProgress, saveResult, seedList, verdict } from './common.js';
 
 export const PFC_RATES = [1, 0.3, 0.1, 0.05];
 
@@ -41,15 +42,18 @@ export async function partialFcExperiment(opts: ExperimentOptions): Promise<Expe
     sizes: { ...sizes, seeds: opts.seeds, classes: data.train.numClasses },
   };
   const seeds = seedList(opts);
+  const ledger = ledgerFor(opts, 'partial-fc');
+  const keys = ['accuracy', 'tarAt1e1', 'stepMs', 'memoryMiB'];
   const measure = async (tag: string, ds: FaceDataset, rate: number) => {
     const rows: Array<Record<string, number>> = [];
     let command = '';
     for (const seed of seeds) {
       const cfg = baseConfig(sizes, data.spec, join(opts.workDir, 'partial-fc', `${tag}-r${rate}-s${seed}`), seed, { head: 'arcface', sampleRate: rate });
       command = trainCommand(cfg, ['network', 'width', 'inputSize', 'sampleRate', 'numEpoch', 'dataset', 'seed']);
-      rows.push((await trainAndMeasure(opts, cfg, ds, data.verification)) as unknown as Record<string, number>);
+      // the long-tailed and conflict wrappers are derived from the seed-free training set: the tag names them
+      rows.push(await ledger.measure(`${tag}-r${rate}-s${seed}`, runFingerprint(cfg, { data: tag, images: ds.size }), opts.resume, keys, () => trainAndMeasure(opts, cfg, ds, data.verification)));
     }
-    return { ...aggregate(rows, ['accuracy', 'tarAt1e1', 'stepMs', 'memoryMiB']), command };
+    return { ...aggregate(rows, keys), command };
   };
   for (const rate of PFC_RATES) {
     const { values, std, command } = await measure('balanced', data.train, rate);

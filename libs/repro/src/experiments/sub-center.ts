@@ -8,9 +8,10 @@ import { cleanRun } from '@facet/train';
 import { experimentData } from '../experiment-data.js';
 import { withLabelNoise, type LabelNoiseKind } from '../label-noise.js';
 import { sizesFor } from '../sizes.js';
+import { runFingerprint } from '../run-ledger.js';
 import { aggregate, baseConfig, trainAndMeasure, trainCommand } from '../training-run.js';
 import type { ExperimentOptions, ExperimentResult } from '../types.js';
-import { experimentDir, pct, reproCommand, saveProgress, saveResult, seedList, verdict } from './common.js';
+import { experimentDir, ledgerFor, pct, reproCommand, saveProgress, saveResult, seedList, verdict } from './common.js';
 
 export const CLEAN_THRESHOLD_DEGREES = 75;
 
@@ -27,6 +28,8 @@ export function cleaningScores(dropped: Uint8Array, corrupted: Uint8Array): { pr
   }
   return { precision: nd ? tp / nd : NaN, recall: nc ? tp / nc : NaN, dropped: nd, corrupted: nc };
 }
+
+const CLEANED_KEYS = ['k3', 're', 'dropped', 'precision', 'recall', 'kept'];
 
 export async function subCenterExperiment(opts: ExperimentOptions): Promise<ExperimentResult> {
   const t0 = performance.now();
@@ -50,34 +53,41 @@ export async function subCenterExperiment(opts: ExperimentOptions): Promise<Expe
     seconds: 0,
     sizes: { ...sizes, seeds: opts.seeds, thresholdDegrees: CLEAN_THRESHOLD_DEGREES },
   };
+  const ledger = ledgerFor(opts, 'subcenter');
   for (const s of settings) {
     const tag = s.fraction === 0 ? 'clean' : `${s.kind}-${Math.round(100 * s.fraction)}`;
     const perSeed: Array<Record<string, number>> = [];
     let command = '';
     for (const seed of seedList(opts)) {
       const noisy = withLabelNoise(data.train, { ...s, seed, unseen: data.unseen });
-      const run = async (name: string, over: Record<string, unknown>) => {
-        const cfg = baseConfig(sizes, data.spec, join(opts.workDir, 'subcenter', `${tag}-${name}-s${seed}`), seed, { head: 'arcface', ...over });
-        return { cfg, m: await trainAndMeasure(opts, cfg, noisy.dataset, data.verification) };
-      };
-      const k1 = await run('k1', { subCenters: 1 });
-      const k3 = await run('k3', { subCenters: 3 });
-      const reportPath = join(k3.m.output, 'clean', 'clean-report.json');
-      const keepPath = join(k3.m.output, 'clean', 'keep.txt');
-      if (!(opts.resume && existsSync(reportPath))) await cleanRun(k3.m.output, { dataset: noisy.dataset, thresholdDegrees: CLEAN_THRESHOLD_DEGREES });
-      const kept = new Set(readFileSync(keepPath, 'utf8').split('\n').filter(Boolean));
-      const dropped = new Uint8Array(noisy.dataset.size);
-      for (let i = 0; i < noisy.dataset.size; i++) dropped[i] = kept.has(noisy.dataset.describe(i)) ? 0 : 1;
-      const scores = cleaningScores(dropped, noisy.corrupted);
-      // a weak model can drop almost everything: a retrain needs at least one full batch (drop_last)
-      const re = kept.size >= sizes.batchSize ? await run('k3-clean-k1', { subCenters: 1, keepList: keepPath }) : undefined;
-      if (!re) {
-        const note = `${s.fraction === 0 ? 'no noise' : `${s.kind} ${Math.round(100 * s.fraction)} %`}, seed ${seed}: cleaning kept ${kept.size} of ${noisy.dataset.size} images, fewer than one batch of ${sizes.batchSize}; no retrain (its accuracy is left empty).`;
+      const config = (name: string, over: Record<string, unknown>) => baseConfig(sizes, data.spec, join(opts.workDir, 'subcenter', `${tag}-${name}-s${seed}`), seed, { head: 'arcface', ...over });
+      const noise = { kind: s.kind, fraction: s.fraction };
+      const k1Cfg = config('k1', { subCenters: 1 });
+      const k3Cfg = config('k3', { subCenters: 3 });
+      const k1 = await ledger.measure(`${tag}-k1-s${seed}`, runFingerprint(k1Cfg, { noise }), opts.resume, ['accuracy'], () => trainAndMeasure(opts, k1Cfg, noisy.dataset, data.verification));
+      // K=3, its cleaning and the K=1 retrain on the kept images are one ledger entry: the retrain needs the K=3
+      // model's keep list, which only the work folder holds
+      const cleaned = await ledger.measure(`${tag}-k3-clean-k1-s${seed}`, runFingerprint(k3Cfg, { noise, thresholdDegrees: CLEAN_THRESHOLD_DEGREES }), opts.resume, CLEANED_KEYS, async () => {
+        const k3 = await trainAndMeasure(opts, k3Cfg, noisy.dataset, data.verification);
+        const reportPath = join(k3.output, 'clean', 'clean-report.json');
+        const keepPath = join(k3.output, 'clean', 'keep.txt');
+        if (!(opts.resume && existsSync(reportPath))) await cleanRun(k3.output, { dataset: noisy.dataset, thresholdDegrees: CLEAN_THRESHOLD_DEGREES });
+        const kept = new Set(readFileSync(keepPath, 'utf8').split('\n').filter(Boolean));
+        const dropped = new Uint8Array(noisy.dataset.size);
+        for (let i = 0; i < noisy.dataset.size; i++) dropped[i] = kept.has(noisy.dataset.describe(i)) ? 0 : 1;
+        const scores = cleaningScores(dropped, noisy.corrupted);
+        // a weak model can drop almost everything: a retrain needs at least one full batch (drop_last)
+        const reCfg = config('k3-clean-k1', { subCenters: 1, keepList: keepPath });
+        const re = kept.size >= sizes.batchSize ? await trainAndMeasure(opts, reCfg, noisy.dataset, data.verification) : undefined;
+        return { k3: k3.accuracy, re: re?.accuracy ?? NaN, dropped: scores.dropped, precision: scores.precision, recall: scores.recall, kept: kept.size };
+      });
+      if (!Number.isFinite(cleaned.re!)) {
+        const note = `${s.fraction === 0 ? 'no noise' : `${s.kind} ${Math.round(100 * s.fraction)} %`}, seed ${seed}: cleaning kept ${cleaned.kept} of ${noisy.dataset.size} images, fewer than one batch of ${sizes.batchSize}; no retrain (its accuracy is left empty).`;
         result.findings.push(note);
         opts.onLog?.(note);
       }
-      command = `${trainCommand(k3.cfg, ['head', 'subCenters', 'numEpoch', 'seed'])} on ${noisy.dataset.name}; facet clean <run> --threshold ${CLEAN_THRESHOLD_DEGREES}; retrain --sub-centers 1 --keep-list <run>/clean/keep.txt`;
-      perSeed.push({ k1: k1.m.accuracy, k3: k3.m.accuracy, re: re?.m.accuracy ?? NaN, dropped: scores.dropped, precision: scores.precision, recall: scores.recall });
+      command = `${trainCommand(k3Cfg, ['head', 'subCenters', 'numEpoch', 'seed'])} on ${noisy.dataset.name}; facet clean <run> --threshold ${CLEAN_THRESHOLD_DEGREES}; retrain --sub-centers 1 --keep-list <run>/clean/keep.txt`;
+      perSeed.push({ k1: k1.accuracy!, k3: cleaned.k3!, re: cleaned.re!, dropped: cleaned.dropped!, precision: cleaned.precision!, recall: cleaned.recall! });
     }
     const { values, std } = aggregate(perSeed, ['k1', 'k3', 're', 'dropped', 'precision', 'recall']);
     const v = (k: string, scale = true) => (values[k] === undefined ? NaN : scale ? pct(values[k]!) : values[k]!);

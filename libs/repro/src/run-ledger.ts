@@ -1,0 +1,94 @@
+// The measured numbers of every finished run, kept in the report folder (`<out>/<experiment>/runs.json`) beside
+// results.json. Checkpoints and models live in the work folder (runs/, git-ignored, hundreds of MB), which a new
+// machine or a fresh clone does not have: the ledger is what lets a multi-hour full run continue there without
+// retraining what is already measured. An entry is reused only for the very same training config (hashed, the
+// output path left out) and measurement; anything else is retrained.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '@facet/plot';
+import type { TrainConfig } from '@facet/train';
+
+export const RUN_LEDGER_FILE = 'runs.json';
+
+export interface LedgerEntry {
+  /** Hash of the training config (output path excluded) and of the measurement's own settings. */
+  fingerprint: string;
+  /** Measured numbers; NaN is stored as null (JSON has no NaN) and read back as NaN. */
+  values: Record<string, number | null>;
+  recorded: string;
+  /** Where the numbers came from, when not measured by the code that reads them (e.g. carried over). */
+  source?: string;
+}
+
+interface LedgerFile {
+  version: 1;
+  runs: Record<string, LedgerEntry>;
+}
+
+/** Hash of what determines a run's numbers: its config without the output folder, plus measurement settings. */
+export function runFingerprint(cfg: TrainConfig, measurement: Record<string, unknown> = {}): string {
+  const { output: _output, ...rest } = cfg;
+  return createHash('sha256').update(JSON.stringify({ cfg: rest, measurement })).digest('hex').slice(0, 16);
+}
+
+export class RunLedger {
+  private readonly file: LedgerFile;
+
+  constructor(readonly path: string) {
+    this.file = existsSync(path) ? RunLedger.parse(path) : { version: 1, runs: {} };
+  }
+
+  /** The ledger of one experiment's report folder. */
+  static inDir(dir: string): RunLedger {
+    return new RunLedger(join(dir, RUN_LEDGER_FILE));
+  }
+
+  private static parse(path: string): LedgerFile {
+    let data: unknown;
+    try {
+      data = JSON.parse(readFileSync(path, 'utf8'));
+    } catch (e) {
+      throw new Error(`${path}: not valid JSON (${(e as Error).message}); restore it from git or delete it to retrain every run of this experiment`);
+    }
+    const f = data as Partial<LedgerFile>;
+    if (f.version !== 1 || typeof f.runs !== 'object' || f.runs === null) throw new Error(`${path}: not a run ledger (expected {"version":1,"runs":{…}}); restore it from git or delete it`);
+    return f as LedgerFile;
+  }
+
+  /** The stored numbers of `key` if they were measured for this fingerprint. */
+  get(key: string, fingerprint: string): Record<string, number> | undefined {
+    const e = this.file.runs[key];
+    if (!e || e.fingerprint !== fingerprint) return undefined;
+    return Object.fromEntries(Object.entries(e.values).map(([k, v]) => [k, v === null ? NaN : v]));
+  }
+
+  /** Record `values` for `key` and write the file at once (atomically), so a kill right after loses nothing. */
+  put(key: string, fingerprint: string, values: Record<string, number>, source?: string): void {
+    const stored = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Number.isFinite(v) ? v : null]));
+    this.file.runs[key] = { fingerprint, values: stored, recorded: new Date().toISOString(), ...(source ? { source } : {}) };
+    writeFileAtomic(this.path, JSON.stringify(this.file, null, 1) + '\n');
+  }
+
+  keys(): string[] {
+    return Object.keys(this.file.runs);
+  }
+
+  /**
+   * The numbers of `key`: read back when recorded for this fingerprint and `resume` is on, otherwise computed by
+   * `measure` (which trains) and recorded. Only the named numeric `fields` of the measurement are kept.
+   */
+  async measure<T extends object>(key: string, fingerprint: string, resume: boolean, fields: readonly string[], measure: () => Promise<T>): Promise<Record<string, number>> {
+    const stored = resume ? this.get(key, fingerprint) : undefined;
+    if (stored) return stored;
+    const m = await measure();
+    const values: Record<string, number> = {};
+    for (const f of fields) {
+      const v = (m as Record<string, unknown>)[f];
+      if (typeof v !== 'number') throw new Error(`run ledger ${key}: measurement has no number '${f}'`);
+      values[f] = v;
+    }
+    this.put(key, fingerprint, values);
+    return values;
+  }
+}
