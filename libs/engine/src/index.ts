@@ -15,3 +15,4 @@ export { PRELU_GRAD } from './kernels/prelu-grad.js';
 export { conv2dFilterGradient, conv2dInputGradient } from './kernels/conv2d-grads.js';
 export { depthwiseFilterGradient, depthwiseInputGradient } from './kernels/depthwise-grads.js';
 export { probeThroughput, type ProbeResult } from './probe.js';
+export { workerScriptUrl, type WorkerScriptOptions } from './worker-script.js';
