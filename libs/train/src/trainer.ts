@@ -2,10 +2,9 @@
 // softmax, or a two-view loss) → clipped backbone gradients → SGD/AdamW, with a per-step polynomial-warmup LR,
 // atomic checkpoints that resume bit-for-bit, NaN protection and a JSON-lines log.
 import { join, resolve } from 'node:path';
-import { createBackbone, type Backbone } from '@facet/backbones';
+import { createBackbone } from '@facet/backbones';
 import type { Batch, FaceDataset } from '@facet/data';
 import { initEngine, tf } from '@facet/engine';
-import { latestCheckpoint, readCheckpoint, writeCheckpoint, type TypedArray } from './checkpoint.js';
 import { ConfigError, effectiveLr, mergeConfig, DEFAULT_CONFIG, type TrainConfig } from './config.js';
 import { makeLoader, openTrainingDataset, openValidationSet, validationLabel } from './datasets.js';
 import { estimateTrainingMemory, WASM_HEAP_BUDGET } from './memory.js';
@@ -13,8 +12,9 @@ import { makeObjective } from './objectives.js';
 import { clipByGlobalNorm, makeOptimizer, type OptimizerState } from './optimizer.js';
 import { optimizerSlotNames } from './optimizer-slots.js';
 import { recognizabilityAddition, type RecognizabilityAddition } from './recognizability.js';
-import { prepareOutput, startOutput, truncateLog } from './run-files.js';
-import { finishRun, RunProgress, RunValidation, splitCheckpoint } from './run-progress.js';
+import { backboneWeights, resumeLatest, runSchedule, saveRunCheckpoint } from './run-checkpoint.js';
+import { prepareOutput, startOutput } from './run-files.js';
+import { finishRun, RunProgress, RunValidation } from './run-progress.js';
 import { polynomialWarmupLr } from './schedule.js';
 import type { ValidationResult } from './validation.js';
 import { trainWithWorkers } from './parallel/train-with-workers.js';
@@ -74,13 +74,6 @@ export interface TrainSummary {
   skippedSteps: number;
   stoppedBy: 'done' | 'maxSteps' | 'signal' | 'timeBudget';
   memory: { estimatedEngineBytes: number };
-}
-
-function modelWeights(backbone: Backbone, headVars: tf.Variable[]): Record<string, TypedArray> {
-  const out: Record<string, TypedArray> = {};
-  for (const [k, t] of Object.entries(backbone.getWeights())) out[`backbone/${k}`] = t.dataSync() as Float32Array;
-  for (const v of headVars) out[`head/${v.name}`] = v.dataSync() as Float32Array;
-  return out;
 }
 
 export async function train(config: TrainConfig, opts: TrainRunOptions = {}): Promise<TrainSummary> {
@@ -148,57 +141,16 @@ export async function train(config: TrainConfig, opts: TrainRunOptions = {}): Pr
   }
 
   startOutput(cfg, out, opts);
-  const stepsPerEpoch = loader.batchesPerEpoch;
-  const totalSteps = Math.max(1, Math.floor(stepsPerEpoch * cfg.numEpoch));
-  const warmupSteps = Math.floor(stepsPerEpoch * cfg.warmupEpochs);
-  const endStep = cfg.maxSteps > 0 ? Math.min(cfg.maxSteps, totalSteps) : totalSteps;
-  const baseLr = effectiveLr(cfg);
+  const { stepsPerEpoch, totalSteps, warmupSteps, endStep, baseLr } = runSchedule(cfg, loader.batchesPerEpoch);
+  const start = opts.resume
+    ? await resumeLatest({ out, backbone, headVars, objective, loader, emit }, (c, parts) => {
+        optimizer.setState({ ...(c.meta.optimizer as Omit<OptimizerState, 'slots'>), slots: optimizerSlotNames(backbone).toCurrent(parts.opt) });
+        if (rer) rer.setState({ ...(c.meta.quality as Omit<RecognizabilityState, 'arrays'>), arrays: parts.quality });
+      })
+    : 0;
 
-  let start = 0;
-  if (opts.resume) {
-    const ck = latestCheckpoint(out);
-    if (ck) {
-      const c = readCheckpoint(ck);
-      const parts = splitCheckpoint(c);
-      backbone.setWeights(parts.backbone);
-      for (const v of headVars) {
-        const a = parts.head[v.name];
-        if (!a) throw new Error(`checkpoint ${ck} has no head/${v.name}`);
-        v.assign(tf.tensor(a, v.shape));
-      }
-      optimizer.setState({ ...(c.meta.optimizer as Omit<OptimizerState, 'slots'>), slots: optimizerSlotNames(backbone).toCurrent(parts.opt) });
-      objective.setState({ ...(c.meta.objective as { kind: string; meta: Record<string, unknown> }), arrays: parts.objective });
-      if (rer) rer.setState({ ...(c.meta.quality as Omit<RecognizabilityState, 'arrays'>), arrays: parts.quality });
-      loader.restore(c.meta.loader as ReturnType<typeof loader.state>);
-      start = c.step;
-      truncateLog(out, start);
-      emit({ type: 'resume', message: `resumed from ${ck} at step ${start}` });
-    } else {
-      truncateLog(out, 0);
-      emit({ type: 'resume', message: `no checkpoint in ${out}; starting from step 0` });
-    }
-  }
-
-  const save = (step: number) => {
-    const optState = optimizer.getState();
-    const objState = objective.getState();
-    const rerState = rer?.getState();
-    const arrays: Record<string, TypedArray> = { ...modelWeights(backbone, headVars) };
-    for (const [k, a] of Object.entries(optState.slots)) arrays[`opt/${k}`] = a;
-    for (const [k, a] of Object.entries(objState.arrays)) arrays[`objective/${k}`] = a;
-    for (const [k, a] of Object.entries(rerState?.arrays ?? {})) arrays[`quality/${k}`] = a;
-    const path = writeCheckpoint(out, step, {
-      meta: {
-        config: cfg,
-        optimizer: { kind: optState.kind, step: optState.step },
-        objective: { kind: objState.kind, meta: objState.meta },
-        ...(rerState ? { quality: { kind: rerState.kind, meta: rerState.meta } } : {}),
-        loader: loader.state(),
-      },
-      arrays,
-    });
-    emit({ type: 'checkpoint', message: `checkpoint ${path}` });
-  };
+  const save = (step: number) =>
+    saveRunCheckpoint(out, step, { cfg, backbone: backboneWeights(backbone), headVars, optimizer: optimizer.getState(), objective: objective.getState(), quality: rer?.getState(), loader }, emit);
 
   const validation = new RunValidation(valSets, out, emit);
   const progress = new RunProgress(cfg, out, opts, stepsPerEpoch, totalSteps, endStep);

@@ -5,18 +5,18 @@
 // The main thread keeps its own backbone copy, refreshed from replica 0 for validation, checkpoints and export.
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { createBackbone, type Backbone } from '@facet/backbones';
+import { createBackbone } from '@facet/backbones';
 import type { FaceDataset } from '@facet/data';
 import { initEngine, tf } from '@facet/engine';
-import { latestCheckpoint, readCheckpoint, writeCheckpoint, type TypedArray } from '../checkpoint.js';
 import { ConfigError, DEFAULT_CONFIG, effectiveLr, mergeConfig, type TrainConfig } from '../config.js';
 import { makeLoader, openTrainingDataset, openValidationSet, validationLabel } from '../datasets.js';
 import { estimateTrainingMemory, WASM_HEAP_BUDGET } from '../memory.js';
 import { makeObjective } from '../objectives.js';
 import { makeOptimizer, type BackboneOptimizer, type OptimizerState } from '../optimizer.js';
 import { optimizerSlotNames } from '../optimizer-slots.js';
-import { prepareOutput, startOutput, truncateLog } from '../run-files.js';
-import { finishRun, RunProgress, RunValidation, splitCheckpoint } from '../run-progress.js';
+import { backboneWeights, resumeLatest, runSchedule, saveRunCheckpoint } from '../run-checkpoint.js';
+import { prepareOutput, startOutput } from '../run-files.js';
+import { finishRun, RunProgress, RunValidation } from '../run-progress.js';
 import { polynomialWarmupLr } from '../schedule.js';
 import type { StepReport, TrainEvent, TrainRunOptions, TrainSummary } from '../trainer.js';
 import { ReplicaGroup } from './replica-group.js';
@@ -95,38 +95,15 @@ export async function trainWithWorkers(config: TrainConfig, opts: TrainRunOption
     emit({ type: 'info', message: `data-parallel: ${W} worker replicas, ${group.shards.map((s) => s.count).join(' + ')} images per step, synchronized BatchNorm; ${(group.sharedBytes / 2 ** 20).toFixed(0)} MiB shared memory` });
     startOutput(cfg, out, opts);
     const slots = optimizerSlotNames(backbone);
-    const stepsPerEpoch = loader.batchesPerEpoch;
-    const totalSteps = Math.max(1, Math.floor(stepsPerEpoch * cfg.numEpoch));
-    const warmupSteps = Math.floor(stepsPerEpoch * cfg.warmupEpochs);
-    const endStep = cfg.maxSteps > 0 ? Math.min(cfg.maxSteps, totalSteps) : totalSteps;
-    const baseLr = effectiveLr(cfg);
-
-    let start = 0;
-    if (opts.resume) {
-      const ck = latestCheckpoint(out);
-      if (ck) {
-        const c = readCheckpoint(ck);
-        const parts = splitCheckpoint(c);
-        backbone.setWeights(parts.backbone);
-        for (const v of headVars) {
-          const a = parts.head[v.name];
-          if (!a) throw new Error(`checkpoint ${ck} has no head/${v.name}`);
-          v.assign(tf.tensor(a, v.shape));
-        }
-        const { backboneSlots, rest } = slots.fromCheckpoint(parts.opt);
-        const optMeta = c.meta.optimizer as Omit<OptimizerState, 'slots'>;
-        headOptimizer.setState({ ...optMeta, slots: rest });
-        await group.setState({ weights: backboneWeights(backbone), optimizer: { kind: optMeta.kind, step: optMeta.step, slots: backboneSlots } });
-        objective.setState({ ...(c.meta.objective as { kind: string; meta: Record<string, unknown> }), arrays: parts.objective });
-        loader.restore(c.meta.loader as ReturnType<typeof loader.state>);
-        start = c.step;
-        truncateLog(out, start);
-        emit({ type: 'resume', message: `resumed from ${ck} at step ${start}` });
-      } else {
-        truncateLog(out, 0);
-        emit({ type: 'resume', message: `no checkpoint in ${out}; starting from step 0` });
-      }
-    }
+    const { stepsPerEpoch, totalSteps, warmupSteps, endStep, baseLr } = runSchedule(cfg, loader.batchesPerEpoch);
+    const start = opts.resume
+      ? await resumeLatest({ out, backbone, headVars, objective, loader, emit }, async (c, parts) => {
+          const { backboneSlots, rest } = slots.fromCheckpoint(parts.opt);
+          const optMeta = c.meta.optimizer as Omit<OptimizerState, 'slots'>;
+          headOptimizer.setState({ ...optMeta, slots: rest });
+          await group.setState({ weights: backboneWeights(backbone), optimizer: { kind: optMeta.kind, step: optMeta.step, slots: backboneSlots } });
+        })
+      : 0;
 
     // the main thread's backbone copy is refreshed from replica 0 only when it is read
     let syncedAt = start;
@@ -140,23 +117,8 @@ export async function trainWithWorkers(config: TrainConfig, opts: TrainRunOption
 
     const save = async (step: number) => {
       const state = await syncBackbone(step);
-      const headState = headOptimizer.getState();
-      const objState = objective.getState();
-      const arrays: Record<string, TypedArray> = {};
-      for (const [k, a] of Object.entries(state.weights)) arrays[`backbone/${k}`] = a;
-      for (const v of headVars) arrays[`head/${v.name}`] = v.dataSync() as Float32Array;
-      for (const [k, a] of Object.entries({ ...slots.toCheckpoint(state.optimizer.slots), ...headState.slots })) arrays[`opt/${k}`] = a;
-      for (const [k, a] of Object.entries(objState.arrays)) arrays[`objective/${k}`] = a;
-      const path = writeCheckpoint(out, step, {
-        meta: {
-          config: cfg,
-          optimizer: { kind: state.optimizer.kind, step: state.optimizer.step },
-          objective: { kind: objState.kind, meta: objState.meta },
-          loader: loader.state(),
-        },
-        arrays,
-      });
-      emit({ type: 'checkpoint', message: `checkpoint ${path}` });
+      const optimizer = { kind: state.optimizer.kind, step: state.optimizer.step, slots: { ...slots.toCheckpoint(state.optimizer.slots), ...headOptimizer.getState().slots } };
+      saveRunCheckpoint(out, step, { cfg, backbone: state.weights, headVars, optimizer, objective: objective.getState(), loader }, emit);
     };
 
     const validation = new RunValidation(valSets, out, emit);
@@ -224,10 +186,4 @@ export async function trainWithWorkers(config: TrainConfig, opts: TrainRunOption
     objective.dispose();
     backbone.dispose();
   }
-}
-
-function backboneWeights(backbone: Backbone): Record<string, Float32Array> {
-  const out: Record<string, Float32Array> = {};
-  for (const [k, t] of Object.entries(backbone.getWeights())) out[k] = t.dataSync() as Float32Array;
-  return out;
 }
