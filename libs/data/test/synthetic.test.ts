@@ -41,6 +41,21 @@ describe('synthetic faces', () => {
     expect(() => parseSyntheticSource('synthetic:people=3')).toThrow(/'people=3' is not key=number. Keys: identities/);
   });
 
+  it('keeps rendered images up to its byte budget; every read equals a fresh render and is the caller\'s own copy', () => {
+    const bytes = 16 * 16 * 3;
+    const ds = new SyntheticFaceDataset({ identities: 2, imagesPerIdentity: 3, imageSize: 16, seed: 5 }, 4 * bytes);
+    const fresh = (i: number) => renderSyntheticFace(ds.locate(i).identity, ds.locate(i).variant, ds.options);
+    for (let pass = 0; pass < 2; pass++) {
+      for (let i = 0; i < ds.size; i++) {
+        const img = ds.readSync(i);
+        expect(hex(img)).toBe(hex(fresh(i)));
+        img.fill(0); // a caller writing into its image must not change the next read
+      }
+    }
+    expect((ds as unknown as { renderedBytes: number }).renderedBytes).toBe(4 * bytes);
+    expect(() => ds.readSync(6)).toThrow(/index 6 outside \[0, 6\)/);
+  });
+
   it('bestThresholdAccuracy equals a brute-force sweep over all thresholds', () => {
     const scores = [0.1, 0.9, 0.4, 0.4, 0.7, 0.2, 0.8, 0.3];
     const same = [false, true, true, false, true, false, false, true];
