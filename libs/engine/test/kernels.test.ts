@@ -45,8 +45,8 @@ describe('Conv2D gradients (Conv2DBackpropFilter added, Conv2DBackpropInput repl
       const compute = () => {
         const x = tf.tensor4d(xs, c.x);
         const w = tf.tensor4d(ws, wShape);
-        const f = (a: tf.Tensor4D, b: tf.Tensor4D) => {
-          const y = tf.conv2d(a, b, c.stride, c.pad);
+        const f = (a: tf.Tensor, b: tf.Tensor) => {
+          const y = tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad);
           return tf.sum(tf.mul(y, tf.sin(y)));
         };
         const [gx, gw] = tf.grads(f)([x, w]);
@@ -153,7 +153,7 @@ describe('DepthwiseConv2dNative gradients (added)', () => {
       const compute = () => {
         const x = tf.tensor4d(xs, c.x);
         const w = tf.tensor4d(ws, wShape);
-        const f = (a: tf.Tensor4D, b: tf.Tensor4D) => tf.sum(tf.square(tf.depthwiseConv2d(a, b, c.stride, c.pad)));
+        const f = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad)));
         const [gx, gw] = tf.grads(f)([x, w]);
         return [gx!, gw!];
       };
@@ -174,7 +174,7 @@ describe('replaced reductions, matmul, slice and the gather gradient', () => {
     const compute = () => {
       const t = tf.tensor2d(table, [7, 5]);
       const idx = tf.tensor1d([3, 0, 3, 6, 3, 1], 'int32');
-      const g = tf.grad((a: tf.Tensor2D) => tf.sum(tf.mul(tf.gather(a, idx), tf.range(1, 31).reshape([6, 5]))))(t);
+      const g = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.gather(a as tf.Tensor2D, idx), tf.range(1, 31).reshape([6, 5]))))(t);
       return [g, tf.unsortedSegmentSum(tf.tensor2d(table, [7, 5]), tf.tensor1d([0, 2, 2, -1, 9, 1, 0], 'int32'), 4)];
     };
     const ref = await onBackend('cpu', compute);

@@ -33,8 +33,8 @@ function loss(p: Record<string, tf.Variable>, x: tf.Tensor4D, labels: tf.Tensor1
   const c1 = tf.conv2d(x, p.w1 as tf.Variable<tf.Rank.R4>, 1, [[0, 0], [1, 1], [1, 1], [0, 0]]);
   const { mean, variance } = tf.moments(c1, [0, 1, 2]);
   const bn = tf.add(tf.mul(tf.div(tf.sub(c1, mean), tf.sqrt(tf.add(variance, 1e-5))), p.gamma!), p.beta!);
-  const act = tf.prelu(bn, p.alpha!);
-  const c2 = tf.conv2d(act, p.w2 as tf.Variable<tf.Rank.R4>, 2, [[0, 0], [1, 1], [1, 1], [0, 0]]);
+  const act = tf.prelu<tf.Tensor>(bn, p.alpha!);
+  const c2 = tf.conv2d(act as tf.Tensor4D, p.w2 as tf.Variable<tf.Rank.R4>, 2, [[0, 0], [1, 1], [1, 1], [0, 0]]);
   const logits = tf.matMul(tf.reshape(c2, [x.shape[0], -1]), p.dense as tf.Variable<tf.Rank.R2>);
   return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, 10), logits) as tf.Scalar;
 }
