@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import * as sdk from '@facet/sdk';
 import { embedDataset, initEngine, writeEmbeddings, type BackendChoice, type EmbeddingModel } from '@facet/sdk';
 import { Args, Flags } from '@oclif/core';
-import cliProgress from 'cli-progress';
+import { countProgress } from '../render/progress.js';
 import { FacetCommand } from '../base.js';
 
 // Looked up at run time: @facet/backbones and @facet/data are separate libs re-exported by the SDK.
@@ -55,23 +55,9 @@ export default class Embed extends FacetCommand {
     try {
       const ds = await api('openDataset')(args.images, { imageSize: model.inputSize });
       const t0 = performance.now();
-      let bar: cliProgress.SingleBar | undefined;
-      const emb = await embedDataset(model, ds, {
-        flip: flags.flip,
-        batchSize: flags['batch-size'],
-        onProgress: (done, total) => {
-          if (!process.stderr.isTTY) return;
-          if (!bar) {
-            bar = new cliProgress.SingleBar(
-              { format: 'embed |{bar}| {value}/{total} images', stream: process.stderr, hideCursor: true, barsize: 24 },
-              cliProgress.Presets.shades_classic,
-            );
-            bar.start(total, 0);
-          }
-          bar.update(done);
-        },
-      });
-      bar?.stop();
+      const bar = countProgress('embed');
+      const emb = await embedDataset(model, ds, { flip: flags.flip, batchSize: flags['batch-size'], onProgress: bar.update });
+      bar.stop();
       const seconds = (performance.now() - t0) / 1000;
       const files = writeEmbeddings(resolve(flags.out), emb.embeddings, emb.dim, {
         paths: Array.from({ length: ds.size }, (_, i) => ds.describe(i)),

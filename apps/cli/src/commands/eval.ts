@@ -22,7 +22,7 @@ import {
   type VerificationSummary,
 } from '@facet/sdk';
 import { Args, Flags } from '@oclif/core';
-import cliProgress from 'cli-progress';
+import { countProgress } from '../render/progress.js';
 import { FacetCommand } from '../base.js';
 
 // Models and datasets come from @facet/backbones and @facet/data through the SDK. They are looked up at run time
@@ -61,23 +61,6 @@ export interface EvalResult {
   identification: IdentificationRow[];
   plots: string[];
   out: string;
-}
-
-function bar(label: string) {
-  if (!process.stderr.isTTY) return { update: (_d: number, _t: number) => {}, stop: () => {} };
-  const b = new cliProgress.SingleBar(
-    { format: `${label} |{bar}| {value}/{total} images`, stream: process.stderr, hideCursor: true, barsize: 24 },
-    cliProgress.Presets.shades_classic,
-  );
-  let started = false;
-  return {
-    update(done: number, total: number) {
-      if (!started) b.start(total, 0);
-      started = true;
-      b.update(done);
-    },
-    stop: () => started && b.stop(),
-  };
 }
 
 const pct = (v: number) => (100 * v).toFixed(2);
@@ -154,7 +137,7 @@ export default class Eval extends FacetCommand {
           const set = await s.load();
           const skipped = (set as { skipped?: string[] }).skipped;
           if (skipped?.length) this.warn(`${s.name}: ${skipped.length} pairs skipped as unreadable (${skipped.slice(0, 3).join('; ')}${skipped.length > 3 ? '; …' : ''})`);
-          const progress = bar(s.name);
+          const progress = countProgress(s.name);
           const ev = await evaluatePairs(model, set, { ...evalOpts, onProgress: progress.update });
           progress.stop();
           await addVerification(s.name, ev.report, ev.xnorm);
@@ -162,7 +145,7 @@ export default class Eval extends FacetCommand {
         if (flags.identify) {
           const name = basename(resolve(flags.identify));
           const ds = await api('openDataset')(flags.identify, size);
-          const progress = bar(name);
+          const progress = countProgress(name);
           const emb = await embedDataset(model, ds, { flip: flags.flip, batchSize: flags['batch-size'], onProgress: progress.update });
           progress.stop();
           await this.identify(result, name, emb.embeddings, ds.labels, emb.dim, flags, out);

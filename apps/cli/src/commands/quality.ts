@@ -25,7 +25,7 @@ import {
   type QualityPairs,
 } from '@facet/sdk';
 import { Args, Flags } from '@oclif/core';
-import cliProgress from 'cli-progress';
+import { countProgress } from '../render/progress.js';
 import { FacetCommand } from '../base.js';
 
 export interface QualityUiInfo {
@@ -65,23 +65,6 @@ export interface QualityErcResult {
   ui: QualityUiInfo;
   sets: QualityErcSet[];
   out: string;
-}
-
-function progressBar(label: string) {
-  if (!process.stderr.isTTY) return { update: (_d: number, _t: number) => {}, stop: () => {} };
-  const b = new cliProgress.SingleBar(
-    { format: `${label} |{bar}| {value}/{total} images`, stream: process.stderr, hideCursor: true, barsize: 24 },
-    cliProgress.Presets.shades_classic,
-  );
-  let started = false;
-  return {
-    update(done: number, total: number) {
-      if (!started) b.start(total, 0);
-      started = true;
-      b.update(done);
-    },
-    stop: () => started && b.stop(),
-  };
 }
 
 const csvCell = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
@@ -169,7 +152,7 @@ export default class Quality extends FacetCommand {
             set = mixed.set;
             flagsLow = [...mixed.degradedA, ...mixed.degradedB];
           }
-          const bar = progressBar(s.name);
+          const bar = countProgress(s.name);
           const r = await pairsErrorVersusReject(model, set, quality, {
             ...opts,
             onProgress: bar.update,
@@ -196,7 +179,7 @@ export default class Quality extends FacetCommand {
         return { mode: 'images', model: resolve(args.model), count: 0, measures: [], skipped: [], serFiqSite: null, ui, out: '', images: [] };
       }
       const files = await readImageFolder(args.images, size);
-      const bar = progressBar('quality');
+      const bar = countProgress('quality');
       const q = await imageQualities(model, files.images, quality, { ...opts, onProgress: bar.update });
       bar.stop();
       const names = Object.keys(q.measures);
@@ -262,7 +245,7 @@ export default class Quality extends FacetCommand {
       }
     }
     if (images) {
-      const bar = progressBar('UI centre');
+      const bar = countProgress('UI centre');
       const ui = await buildUiCenter(model, images, { batchSize: flags['batch-size'], source: source!, onProgress: bar.update });
       bar.stop();
       quality = { ...(quality ?? {}), ...ui };

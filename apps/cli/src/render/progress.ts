@@ -9,6 +9,24 @@ export function progressBar(label: string, format: string) {
   );
 }
 
+/** A done/total counter for library `onProgress(done, total)` callbacks: a bar on a terminal, silent otherwise
+ * (pipes, --json, CI); the bar starts at the first update, when the total is known. */
+export function countProgress(label: string, unit = 'images'): { update: (done: number, total: number) => void; stop: () => void } {
+  const bar = progressBar(label, unit);
+  if (!bar) return { update: () => undefined, stop: () => undefined };
+  let started = false;
+  return {
+    update: (done, total) => {
+      if (!started) bar.start(total, 0);
+      started = true;
+      bar.update(done);
+    },
+    stop: () => {
+      if (started) bar.stop();
+    },
+  };
+}
+
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '?';
   const s = Math.round(seconds);

@@ -1,29 +1,7 @@
 import { convertFolderToRec, type ConvertReport } from '@facet/sdk';
 import { Args, Flags } from '@oclif/core';
-import cliProgress from 'cli-progress';
+import { countProgress } from '../../render/progress.js';
 import { FacetCommand } from '../../base.js';
-
-/** A cli-progress bar on stderr when it is a terminal; a no-op otherwise (pipes, --json, CI). */
-function progressBar(label: string): { update: (done: number, total: number) => void; stop: () => void } {
-  if (!process.stderr.isTTY) return { update: () => undefined, stop: () => undefined };
-  const bar = new cliProgress.SingleBar(
-    { format: `${label} |{bar}| {value}/{total} images`, stream: process.stderr, hideCursor: true, barsize: 24 },
-    cliProgress.Presets.shades_classic,
-  );
-  let started = false;
-  return {
-    update: (done, total) => {
-      if (!started) {
-        bar.start(total, 0);
-        started = true;
-      }
-      bar.update(done);
-    },
-    stop: () => {
-      if (started) bar.stop();
-    },
-  };
-}
 
 export default class DataConvert extends FacetCommand {
   static description =
@@ -44,7 +22,7 @@ export default class DataConvert extends FacetCommand {
 
   async run(): Promise<ConvertReport> {
     const { args, flags } = await this.parse(DataConvert);
-    const bar = progressBar('convert');
+    const bar = countProgress('convert');
     const report = await convertFolderToRec(args.source, args.out, {
       imageSize: flags.size,
       strict: flags.strict,

@@ -1,29 +1,7 @@
 import { formatDatasetReport, inspectDataset, type DatasetReport } from '@facet/sdk';
 import { Args, Flags } from '@oclif/core';
-import cliProgress from 'cli-progress';
+import { countProgress } from '../../render/progress.js';
 import { FacetCommand } from '../../base.js';
-
-/** A cli-progress bar on stderr when it is a terminal; a no-op otherwise (pipes, --json, CI). */
-function progressBar(label: string): { update: (done: number, total: number) => void; stop: () => void } {
-  if (!process.stderr.isTTY) return { update: () => undefined, stop: () => undefined };
-  const bar = new cliProgress.SingleBar(
-    { format: `${label} |{bar}| {value}/{total} images`, stream: process.stderr, hideCursor: true, barsize: 24 },
-    cliProgress.Presets.shades_classic,
-  );
-  let started = false;
-  return {
-    update: (done, total) => {
-      if (!started) {
-        bar.start(total, 0);
-        started = true;
-      }
-      bar.update(done);
-    },
-    stop: () => {
-      if (started) bar.stop();
-    },
-  };
-}
 
 export default class DataInspect extends FacetCommand {
   static description = 'Counts, images per identity (histogram, long tail), sizes, formats and unreadable files of a dataset';
@@ -40,7 +18,7 @@ export default class DataInspect extends FacetCommand {
 
   async run(): Promise<DatasetReport> {
     const { args, flags } = await this.parse(DataInspect);
-    const bar = progressBar('inspect');
+    const bar = countProgress('inspect');
     const report = await inspectDataset(args.path, { decode: !flags.quick, sample: flags.sample, onProgress: bar.update });
     bar.stop();
     this.log(formatDatasetReport(report));

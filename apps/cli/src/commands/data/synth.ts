@@ -9,7 +9,7 @@ import {
   writeLabelMap,
 } from '@facet/sdk';
 import { Args, Flags } from '@oclif/core';
-import cliProgress from 'cli-progress';
+import { countProgress } from '../../render/progress.js';
 import { FacetCommand } from '../../base.js';
 
 export interface SynthResult {
@@ -23,28 +23,6 @@ export interface SynthResult {
   labelMap: string;
   bin?: { path: string; pairs: number; identities: string; rawPixelAccuracy: number };
   seconds: number;
-}
-
-/** A cli-progress bar on stderr when it is a terminal; a no-op otherwise (pipes, --json, CI). */
-function progressBar(label: string): { update: (done: number, total: number) => void; stop: () => void } {
-  if (!process.stderr.isTTY) return { update: () => undefined, stop: () => undefined };
-  const bar = new cliProgress.SingleBar(
-    { format: `${label} |{bar}| {value}/{total} images`, stream: process.stderr, hideCursor: true, barsize: 24 },
-    cliProgress.Presets.shades_classic,
-  );
-  let started = false;
-  return {
-    update: (done, total) => {
-      if (!started) {
-        bar.start(total, 0);
-        started = true;
-      }
-      bar.update(done);
-    },
-    stop: () => {
-      if (started) bar.stop();
-    },
-  };
 }
 
 export default class DataSynth extends FacetCommand {
@@ -73,7 +51,7 @@ export default class DataSynth extends FacetCommand {
     const nuisance = Number(flags.nuisance);
     if (!(nuisance >= 0 && nuisance <= 1)) this.error(`--nuisance must be a number in [0, 1], got ${flags.nuisance}`, { exit: 2 });
     const ds = new SyntheticFaceDataset({ identities: flags.identities, imagesPerIdentity: flags.images, seed: flags.seed, imageSize: flags.size, nuisance });
-    const bar = progressBar('synth');
+    const bar = countProgress('synth');
     await writeDatasetFolder(ds, args.out, { format: flags.format as 'png' | 'jpeg', onProgress: bar.update });
     bar.stop();
     const labelMap = await writeLabelMap(join(args.out, 'labels.json'), ds);
