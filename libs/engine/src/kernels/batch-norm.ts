@@ -5,6 +5,7 @@
 // with per-channel float64 accumulators (Ioffe & Szegedy 2015, Alg. 1; x̂ = (x − μ)·s, s = 1/√(σ² + ε)):
 //   forward:  μ = Σx/n,  σ² = Σ(x − μ)²/n (biased),  y = γ·x̂ + β
 //   backward: dβ = Σdy,  dγ = s·Σdy·(x − μ),  dx = γ·s·(dy − dβ/n − (x − μ)·s²·Σdy·(x − μ)/n)
+import { channelAffine2, channelSums } from './channel-loops.js';
 import { f32, type KernelFn } from './wasm-util.js';
 
 export const BATCH_NORM_TRAINING = 'FacetBatchNormTraining';
@@ -20,13 +21,7 @@ export const batchNormTraining: KernelFn = ({ inputs, attrs, backend }) => {
   // negligible for activations (float32 accumulators would lose the variance whenever |μ| ≫ σ)
   const sum = new Float64Array(C);
   const sumSq = new Float64Array(C);
-  for (let i = 0; i < xs.length; i += C) {
-    for (let c = 0; c < C; c++) {
-      const v = xs[i + c]!;
-      sum[c]! += v;
-      sumSq[c]! += v * v;
-    }
-  }
+  channelSums(xs, xs, C, sum, sumSq);
   const mu = new Float64Array(C);
   const m2 = new Float64Array(C);
   for (let c = 0; c < C; c++) {
@@ -56,7 +51,7 @@ export const batchNormTraining: KernelFn = ({ inputs, attrs, backend }) => {
   const ys = f32(backend, y);
   // the heap views are re-read after every makeOutput: allocating may grow (and move) wasm memory
   const xv = f32(backend, x);
-  for (let i = 0; i < xv.length; i += C) for (let c = 0; c < C; c++) ys[i + c] = xv[i + c]! * a[c]! + shift[c]!;
+  channelAffine2(xv, a, xv, new Float32Array(C), shift, C, ys);
   return [y, mean, variance, invStd];
 };
 
@@ -75,13 +70,7 @@ export const batchNormTrainingGrad: KernelFn = ({ inputs, backend }) => {
   const n = xs.length / C;
   const sumDy = new Float64Array(C);
   const sumDyXc = new Float64Array(C);
-  for (let i = 0; i < xs.length; i += C) {
-    for (let c = 0; c < C; c++) {
-      const d = dys[i + c]!;
-      sumDy[c]! += d;
-      sumDyXc[c]! += d * xs[i + c]!;
-    }
-  }
+  channelSums(dys, xs, C, sumDy, sumDyXc);
   // Σdy·(x − μ) = Σdy·x − μ·Σdy, in float64
   for (let c = 0; c < C; c++) sumDyXc[c]! -= mu[c]! * sumDy[c]!;
   const k = new Float32Array(C);
@@ -98,10 +87,11 @@ export const batchNormTrainingGrad: KernelFn = ({ inputs, backend }) => {
   }
   // dx = k·dy − (x − μ)·cx − c0 = k·dy − cx·x + (μ·cx − c0)
   const r = new Float32Array(C);
-  for (let c = 0; c < C; c++) r[c] = mu[c]! * cx[c]! - c0[c]!;
-  const out = f32(backend, dx);
-  for (let i = 0; i < xs.length; i += C) {
-    for (let c = 0; c < C; c++) out[i + c] = k[c]! * dys[i + c]! - cx[c]! * xs[i + c]! + r[c]!;
+  const minusCx = new Float32Array(C);
+  for (let c = 0; c < C; c++) {
+    r[c] = mu[c]! * cx[c]! - c0[c]!;
+    minusCx[c] = -cx[c]!;
   }
+  channelAffine2(dys, k, xs, minusCx, r, C, f32(backend, dx));
   return [dx, dGamma, dBeta];
 };

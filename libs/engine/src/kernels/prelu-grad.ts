@@ -1,6 +1,7 @@
 // PReLU backward in one pass. tfjs differentiates Prelu as Greater, two Selects, two Multiplies, ZerosLike and a Sum
 // (7 passes over memory; 5–8 % of an IResNet-18 training step on wasm). For y = x if x > 0 else α_c·x:
 //   dx = dy if x > 0 else α_c·dy,   dα_c = Σ_{x ≤ 0} dy·x   (float64 per channel)
+import { channelPreluGrad } from './channel-loops.js';
 import { f32, type KernelFn } from './wasm-util.js';
 
 export const PRELU_GRAD = 'FacetPreluGrad';
@@ -17,18 +18,7 @@ export const preluGrad: KernelFn = ({ inputs, backend }) => {
   const a = f32(backend, alpha);
   const out = f32(backend, dx);
   const acc = new Float64Array(C);
-  for (let i = 0; i < xs.length; i += C) {
-    for (let c = 0; c < C; c++) {
-      const v = xs[i + c]!;
-      const d = dys[i + c]!;
-      if (v > 0) {
-        out[i + c] = d;
-      } else {
-        out[i + c] = a[c]! * d;
-        acc[c]! += d * v;
-      }
-    }
-  }
+  channelPreluGrad(xs, dys, a, C, out, acc);
   f32(backend, dAlpha).set(acc);
   return [dx, dAlpha];
 };
