@@ -2,6 +2,7 @@
 // case, a float64 loop) on random shapes: stride 1/2, same/valid/explicit padding, odd sizes, dilation.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { conv2dFilterGradient, conv2dInputGradient, depthwiseFilterGradient, depthwiseInputGradient, initEngine, tf } from '../src/index.js';
+import { phaseAxis } from '../src/kernels/conv2d-input-polyphase.js';
 import { maxAbs, maxAbsDiff, onBackend, randomArray } from './helpers.js';
 
 beforeAll(async () => {
@@ -29,6 +30,13 @@ const convCases: Array<{ x: [number, number, number, number]; k: number; cout: n
   // a ViT-style patch embedding (kernel = stride), batch 32 and a 56² map (the form's other trigger)
   { x: [32, 8, 8, 3], k: 4, cout: 6, stride: 4, pad: 'valid' },
   { x: [1, 58, 57, 2], k: 3, cout: 3, stride: 1, pad: 'valid' },
+  // strided input gradients by phases: IResNet's 3×3 stride-2 pad-1 and 1×1 stride-2 downsample (odd rows/cols
+  // reached by no tap), odd sizes, stride 3, and top padding 2 (a phase whose first dy row reaches no dx row)
+  { x: [3, 8, 8, 8], k: 3, cout: 16, stride: 2, pad: explicit(1, 1, 1, 1) },
+  { x: [2, 9, 7, 6], k: 3, cout: 5, stride: 2, pad: explicit(1, 1, 1, 1) },
+  { x: [2, 8, 9, 8], k: 1, cout: 16, stride: 2, pad: 'valid' },
+  { x: [2, 11, 10, 3], k: 4, cout: 2, stride: 3, pad: 'same' },
+  { x: [2, 6, 7, 4], k: 3, cout: 3, stride: 2, pad: explicit(2, 2, 2, 1) },
 ];
 
 function tol(ref: ArrayLike<number>): number {
@@ -211,5 +219,19 @@ describe('replaced reductions, matmul, slice and the gather gradient', () => {
     const ref = await onBackend('cpu', compute);
     const got = await onBackend('wasm', compute);
     ref.forEach((r, i) => expect(maxAbsDiff(got[i]!, r), `output ${i}`).toBeLessThan(1e-4 * Math.max(1, maxAbs(r))));
+  });
+});
+
+describe('strided input gradient by phases', () => {
+  it('IResNet stride-2 geometry: one tap on even rows, two on odd; 1×1 stride 2 reaches only even rows', () => {
+    // 3×3, stride 2, pad 1, 56 → 28
+    expect(phaseAxis(0, 2, 3, 1, 56, 28)).toEqual({ count: 28, taps: [1], padBefore: 0, padAfter: 0, skip: 0, outCount: 28 });
+    expect(phaseAxis(1, 2, 3, 1, 56, 28)).toEqual({ count: 28, taps: [2, 0], padBefore: 0, padAfter: 1, skip: 0, outCount: 28 });
+    expect(phaseAxis(1, 2, 1, 0, 56, 28)).toEqual({ count: 28, taps: [], padBefore: 0, padAfter: 0, skip: 0, outCount: 0 });
+    // the last dy row reaches no input row (bottom padding 2, 9 rows, k 2, stride 3): more outputs than dx rows
+    expect(phaseAxis(0, 3, 2, 0, 9, 4)).toEqual({ count: 3, taps: [0], padBefore: 0, padAfter: 0, skip: 0, outCount: 4 });
+    // a phase whose dy window starts after row 0 (large top padding): its first outputs are skipped
+    expect(phaseAxis(0, 2, 3, 2, 6, 4)).toEqual({ count: 3, taps: [2, 0], padBefore: 0, padAfter: 0, skip: 0, outCount: 3 });
+    expect(phaseAxis(1, 2, 3, 2, 6, 4)).toEqual({ count: 3, taps: [1], padBefore: 0, padAfter: 0, skip: 1, outCount: 4 });
   });
 });

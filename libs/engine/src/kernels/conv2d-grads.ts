@@ -1,6 +1,7 @@
 // Convolution gradients for the wasm backend, built on its XNNPACK forward conv and matmul.
 // tfjs-backend-wasm has no Conv2DBackpropFilter at all, and its Conv2DBackpropInput is a naive loop (~1.5 GFLOP/s).
 import { convGeometry, dilatedPaddedGradient, gatherTap, transposedConvFits, type ConvGeometry } from './conv-geometry.js';
+import { inputGradientByPhases } from './conv2d-input-polyphase.js';
 import { f32, free, original, run, view, type KernelFn } from './wasm-util.js';
 
 type Pair = number | [number, number];
@@ -109,7 +110,8 @@ function filterGradientByConv(backend: Backend, x: Info, dy: Info, g: ConvGeomet
 
 /**
  * dx as a stride-1 "valid" forward convolution of the zero-dilated, padded dy with the spatially flipped filter
- * whose in/out channels are swapped (the transposed convolution), so it runs at XNNPACK speed.
+ * whose in/out channels are swapped (the transposed convolution), so it runs at XNNPACK speed. Strided layers go
+ * by phases (conv2d-input-polyphase.ts) when they can, which skips the multiply-adds on the inserted zeros.
  */
 export function conv2dInputGradient(
   backend: Backend,
@@ -130,6 +132,10 @@ export function conv2dInputGradient(
   // Stride 1: dy needs no zero-dilation, so XNNPACK pads it implicitly by (k_eff − 1 − forward padding) on each
   // side and no padded copy is written in JS (as depthwise-grads.ts does for its stride-1 case).
   const stride1 = g.strideH === 1 && g.strideW === 1 && g.inH + g.top >= g.outH && g.inW + g.left >= g.outW;
+  if (!stride1) {
+    const byPhases = inputGradientByPhases(backend, dy, filter, g);
+    if (byPhases) return byPhases;
+  }
   const padded = stride1 ? dy : backend.makeOutput([g.batch, g.inH + kHe - 1, g.inW + kWe - 1, cOut], 'float32');
   const dyPad = stride1
     ? [
