@@ -21,6 +21,16 @@ export interface LedgerEntry {
   source?: string;
 }
 
+/** One run an experiment would measure, as seen by `facet repro --plan`. */
+export interface PlannedRun {
+  experiment: string;
+  key: string;
+  /** Recorded for the same fingerprint: a resumed run reads it back. */
+  recorded: boolean;
+  /** Images the run's training passes over (dataset × epochs × views), for a time estimate. */
+  images: number;
+}
+
 interface LedgerFile {
   version: 1;
   runs: Record<string, LedgerEntry>;
@@ -35,13 +45,17 @@ export function runFingerprint(cfg: TrainConfig, measurement: Record<string, unk
 export class RunLedger {
   private readonly file: LedgerFile;
 
-  constructor(readonly path: string) {
+  /** With `plan`, `measure` computes nothing: it lists the run and returns the recorded numbers or zeros. */
+  constructor(
+    readonly path: string,
+    private readonly plan?: { experiment: string; runs: PlannedRun[] },
+  ) {
     this.file = existsSync(path) ? RunLedger.parse(path) : { version: 1, runs: {} };
   }
 
   /** The ledger of one experiment's report folder. */
-  static inDir(dir: string): RunLedger {
-    return new RunLedger(join(dir, RUN_LEDGER_FILE));
+  static inDir(dir: string, plan?: { experiment: string; runs: PlannedRun[] }): RunLedger {
+    return new RunLedger(join(dir, RUN_LEDGER_FILE), plan);
   }
 
   private static parse(path: string): LedgerFile {
@@ -76,10 +90,23 @@ export class RunLedger {
 
   /**
    * The numbers of `key`: read back when recorded for this fingerprint and `resume` is on, otherwise computed by
-   * `measure` (which trains) and recorded. Only the named numeric `fields` of the measurement are kept.
+   * `measure` (which trains) and recorded. Only the named numeric `fields` of the measurement are kept. `images` is
+   * what the training passes over (for `--plan`'s estimate).
    */
-  async measure<T extends object>(key: string, fingerprint: string, resume: boolean, fields: readonly string[], measure: () => Promise<T>): Promise<Record<string, number>> {
+  async measure<T extends object>(
+    key: string,
+    fingerprint: string,
+    resume: boolean,
+    fields: readonly string[],
+    images: number,
+    measure: () => Promise<T>,
+  ): Promise<Record<string, number>> {
     const stored = resume ? this.get(key, fingerprint) : undefined;
+    if (this.plan) {
+      this.plan.runs.push({ experiment: this.plan.experiment, key, recorded: stored !== undefined, images });
+      // zeros, not NaN: the experiment goes on to its tables and findings (written to a scratch folder)
+      return stored ?? Object.fromEntries(fields.map((f) => [f, 0]));
+    }
     if (stored) return stored;
     const m = await measure();
     const values: Record<string, number> = {};

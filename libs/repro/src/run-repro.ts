@@ -1,6 +1,6 @@
 // `facet repro`: run the selected experiments in order (each writes its results.json as it goes), then REPORT.md.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { initEngine } from '@facet/engine';
 import { contrastiveExperiment } from './experiments/contrastive.js';
@@ -11,6 +11,7 @@ import { recognizabilityExperiment } from './experiments/recognizability.js';
 import { subCenterExperiment } from './experiments/sub-center.js';
 import { experimentTasks, runTasks } from './parallel.js';
 import { writeReport } from './report.js';
+import { RUN_LEDGER_FILE, type PlannedRun } from './run-ledger.js';
 import { EXPERIMENT_NAMES, type ExperimentName, type ExperimentOptions, type ExperimentResult } from './types.js';
 
 export interface ReproOptions {
@@ -92,6 +93,46 @@ export async function runRepro(opts: ReproOptions = {}): Promise<ReproSummary> {
   removeSvgs(outDir);
   const report = writeReport(outDir, { command, quick, machine: machineLine() });
   return { report, results, seconds: (performance.now() - t0) / 1000 };
+}
+
+export interface ReproPlan {
+  /** Every run the ledger-backed experiments would measure, recorded or not. */
+  runs: PlannedRun[];
+  /** Experiments outside the ledger (their measurements need the trained models): their results.json status. */
+  other: Array<{ experiment: ExperimentName; status: string }>;
+}
+
+/** Experiments whose runs go through the run ledger (see run-ledger.ts). */
+export const LEDGER_EXPERIMENTS: readonly ExperimentName[] = ['margins', 'subcenter', 'partial-fc', 'contrastive'];
+
+/**
+ * `facet repro --plan`: what a resumed run would still train. The experiments run in plan mode against copies of
+ * their ledgers in a temporary folder (no training, nothing written to the report folder).
+ */
+export async function planRepro(opts: ReproOptions = {}): Promise<ReproPlan> {
+  const quick = opts.quick ?? false;
+  const seeds = opts.seeds ?? (quick ? 1 : 3);
+  const outDir = resolve(opts.out ?? 'docs/repro');
+  const tmp = mkdtempSync(join(tmpdir(), 'facet-repro-plan-'));
+  await initEngine({ backend: 'wasm' });
+  try {
+    const runs: PlannedRun[] = [];
+    const other: ReproPlan['other'] = [];
+    for (const name of opts.only ?? EXPERIMENT_NAMES) {
+      if (!LEDGER_EXPERIMENTS.includes(name)) {
+        const path = join(outDir, name, 'results.json');
+        other.push({ experiment: name, status: existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as ExperimentResult).status : 'not run yet' });
+        continue;
+      }
+      mkdirSync(join(tmp, name), { recursive: true });
+      const ledger = join(outDir, name, RUN_LEDGER_FILE);
+      if (existsSync(ledger)) copyFileSync(ledger, join(tmp, name, RUN_LEDGER_FILE));
+      await EXPERIMENTS[name]({ quick, seeds, data: opts.data, outDir: tmp, workDir: join(tmp, 'work'), resume: opts.resume ?? true, plan: runs });
+    }
+    return { runs, other };
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 }
 
 const machineLine = () => `${cpus().length} CPU cores (${cpus()[0]?.model ?? 'unknown'}), tfjs wasm backend`;

@@ -1,5 +1,6 @@
 // Shared shapes of the reproduction experiments.
 import type { FaceDataset, VerificationSet } from '@facet/data';
+import type { PlannedRun } from './run-ledger.js';
 
 export const EXPERIMENT_NAMES = ['margins', 'subcenter', 'partial-fc', 'contrastive', 'inversion', 'recognizability'] as const;
 export type ExperimentName = (typeof EXPERIMENT_NAMES)[number];
@@ -18,6 +19,8 @@ export interface ExperimentOptions {
   /** Skip runs whose result file already exists. */
   resume: boolean;
   onLog?: (line: string) => void;
+  /** `facet repro --plan`: list the runs (recorded or not) instead of training; nothing is written to outDir. */
+  plan?: PlannedRun[];
   /** Stamped on every results.json written (the `facet repro` command and whether it was quick). */
   invocation?: { command: string; quick: boolean };
 }

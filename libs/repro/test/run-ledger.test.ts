@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { baseConfig, marginsExperiment, QUICK_SIZES, RunLedger, runFingerprint, RUN_LEDGER_FILE } from '../src/index.js';
+import { baseConfig, marginsExperiment, planRepro, QUICK_SIZES, RunLedger, runFingerprint, RUN_LEDGER_FILE } from '../src/index.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'facet-ledger-'));
 
@@ -33,11 +33,11 @@ describe('run ledger (finished runs kept in the report folder)', () => {
     const l = RunLedger.inDir(tmp());
     let calls = 0;
     const m = async () => ({ accuracy: 0.5 + calls++, output: 'ignored' });
-    expect(await l.measure('r', 'f', true, ['accuracy'], m)).toEqual({ accuracy: 0.5 });
-    expect(await l.measure('r', 'f', true, ['accuracy'], m)).toEqual({ accuracy: 0.5 });
+    expect(await l.measure('r', 'f', true, ['accuracy'], 0, m)).toEqual({ accuracy: 0.5 });
+    expect(await l.measure('r', 'f', true, ['accuracy'], 0, m)).toEqual({ accuracy: 0.5 });
     expect(calls).toBe(1);
-    expect(await l.measure('r', 'f', false, ['accuracy'], m)).toEqual({ accuracy: 1.5 });
-    await expect(l.measure('s', 'f', true, ['missing'], m)).rejects.toThrow(/no number 'missing'/);
+    expect(await l.measure('r', 'f', false, ['accuracy'], 0, m)).toEqual({ accuracy: 1.5 });
+    await expect(l.measure('s', 'f', true, ['missing'], 0, m)).rejects.toThrow(/no number 'missing'/);
   });
 
   it('names the file and the fix when the ledger is damaged', () => {
@@ -61,5 +61,17 @@ describe('run ledger (finished runs kept in the report folder)', () => {
     expect(existsSync(join(work2, 'margins'))).toBe(false); // nothing trained
     expect(second.tables).toEqual(first.tables);
     expect(second.findings).toEqual(first.findings);
+
+    // --plan: with 2 seeds, the seed-2048 runs are recorded and the seed-2049 ones are still to train; nothing is
+    // trained or written to the report folder
+    const results = readFileSync(join(out, 'margins', 'results.json'), 'utf8');
+    const plan = await planRepro({ quick: true, seeds: 2, only: ['margins', 'inversion'], out });
+    expect(plan.runs.map((r) => `${r.key}:${r.recorded}`).sort()).toEqual(
+      ['arcface', 'combined', 'cosface', 'softmax'].flatMap((h) => [`${h}-s2048:true`, `${h}-s2049:false`]),
+    );
+    expect(plan.runs.every((r) => r.experiment === 'margins' && r.images === 16 * 16 * QUICK_SIZES.epochs)).toBe(true);
+    expect(plan.other).toEqual([{ experiment: 'inversion', status: 'not run yet' }]);
+    expect(readFileSync(join(out, 'margins', 'results.json'), 'utf8')).toBe(results);
+    expect(RunLedger.inDir(join(out, 'margins')).keys()).toHaveLength(4);
   }, 600_000);
 });

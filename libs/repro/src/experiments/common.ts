@@ -13,7 +13,7 @@ export function experimentDir(opts: ExperimentOptions, name: ExperimentName): st
 
 /** The experiment's ledger of finished runs (kept in the report folder, so it outlives the work folder). */
 export function ledgerFor(opts: ExperimentOptions, name: ExperimentName): RunLedger {
-  return RunLedger.inDir(experimentDir(opts, name));
+  return RunLedger.inDir(experimentDir(opts, name), opts.plan && { experiment: name, runs: opts.plan });
 }
 
 /** The experiment's final results.json. */

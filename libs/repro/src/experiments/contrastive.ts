@@ -83,7 +83,7 @@ export async function contrastiveExperiment(opts: ExperimentOptions): Promise<Ex
         const cfg = baseConfig(sizes, data.spec, join(opts.workDir, 'contrastive', `${objective}-${aug}-s${seed}`), seed, over);
         const measurement = { probeIdentities: sizes.probeIdentities, probeImages: sizes.probeImages, candidates: 64, concentration: CONCENTRATION_SUMMARY };
         const label = `${objective}/${aug}/s${seed}`;
-        const measured = await ledger.measure(`${objective}-${aug}-s${seed}`, runFingerprint(cfg, measurement), opts.resume, POINT_KEYS, async () => {
+        const measured = await ledger.measure(`${objective}-${aug}-s${seed}`, runFingerprint(cfg, measurement), opts.resume, POINT_KEYS, 2 * data.train.size * cfg.numEpoch, async () => {
           const m = await trainAndMeasure(opts, cfg, data.train, null);
           const model = await loadBackbone(m.modelDir);
           const rng = makeRng(seed);

@@ -37,7 +37,7 @@ export async function marginsExperiment(opts: ExperimentOptions): Promise<Experi
     for (const seed of seedList(opts)) {
       const cfg = baseConfig(sizes, data.spec, join(opts.workDir, 'margins', `${head}-s${seed}`), seed, { head });
       command = trainCommand(cfg, ['network', 'width', 'inputSize', 'embeddingSize', 'head', 'scale', 'batchSize', 'lr', 'lrReferenceBatch', 'numEpoch', 'dataset', 'seed']);
-      perHead[head]!.push(await ledger.measure(`${head}-s${seed}`, runFingerprint(cfg), opts.resume, KEYS, () => trainAndMeasure(opts, cfg, data.train, data.verification)));
+      perHead[head]!.push(await ledger.measure(`${head}-s${seed}`, runFingerprint(cfg), opts.resume, KEYS, data.train.size * cfg.numEpoch, () => trainAndMeasure(opts, cfg, data.train, data.verification)));
     }
     const { values, std } = aggregate(perHead[head]!, KEYS);
     const row: ResultRow = {

@@ -51,7 +51,7 @@ export async function partialFcExperiment(opts: ExperimentOptions): Promise<Expe
       const cfg = baseConfig(sizes, data.spec, join(opts.workDir, 'partial-fc', `${tag}-r${rate}-s${seed}`), seed, { head: 'arcface', sampleRate: rate });
       command = trainCommand(cfg, ['network', 'width', 'inputSize', 'sampleRate', 'numEpoch', 'dataset', 'seed']);
       // the long-tailed and conflict wrappers are derived from the seed-free training set: the tag names them
-      rows.push(await ledger.measure(`${tag}-r${rate}-s${seed}`, runFingerprint(cfg, { data: tag, images: ds.size }), opts.resume, keys, () => trainAndMeasure(opts, cfg, ds, data.verification)));
+      rows.push(await ledger.measure(`${tag}-r${rate}-s${seed}`, runFingerprint(cfg, { data: tag, images: ds.size }), opts.resume, keys, ds.size * cfg.numEpoch, () => trainAndMeasure(opts, cfg, ds, data.verification)));
     }
     return { ...aggregate(rows, keys), command };
   };

@@ -64,10 +64,10 @@ export async function subCenterExperiment(opts: ExperimentOptions): Promise<Expe
       const noise = { kind: s.kind, fraction: s.fraction };
       const k1Cfg = config('k1', { subCenters: 1 });
       const k3Cfg = config('k3', { subCenters: 3 });
-      const k1 = await ledger.measure(`${tag}-k1-s${seed}`, runFingerprint(k1Cfg, { noise }), opts.resume, ['accuracy'], () => trainAndMeasure(opts, k1Cfg, noisy.dataset, data.verification));
+      const k1 = await ledger.measure(`${tag}-k1-s${seed}`, runFingerprint(k1Cfg, { noise }), opts.resume, ['accuracy'], noisy.dataset.size * k1Cfg.numEpoch, () => trainAndMeasure(opts, k1Cfg, noisy.dataset, data.verification));
       // K=3, its cleaning and the K=1 retrain on the kept images are one ledger entry: the retrain needs the K=3
       // model's keep list, which only the work folder holds
-      const cleaned = await ledger.measure(`${tag}-k3-clean-k1-s${seed}`, runFingerprint(k3Cfg, { noise, thresholdDegrees: CLEAN_THRESHOLD_DEGREES }), opts.resume, CLEANED_KEYS, async () => {
+      const cleaned = await ledger.measure(`${tag}-k3-clean-k1-s${seed}`, runFingerprint(k3Cfg, { noise, thresholdDegrees: CLEAN_THRESHOLD_DEGREES }), opts.resume, CLEANED_KEYS, 2 * noisy.dataset.size * k3Cfg.numEpoch, async () => {
         const k3 = await trainAndMeasure(opts, k3Cfg, noisy.dataset, data.verification);
         const reportPath = join(k3.output, 'clean', 'clean-report.json');
         const keepPath = join(k3.output, 'clean', 'keep.txt');
