@@ -150,7 +150,13 @@ describe('DepthwiseConv2dNative gradients (added)', () => {
     { x: [2, 8, 9, 4], k: 3, m: 1, stride: 1, pad: explicit(0, 2, 2, 1) },
     { x: [2, 10, 9, 4], k: 3, m: 1, stride: 2, pad: explicit(1, 1, 1, 1) },
     { x: [2, 7, 7, 16], k: 7, m: 1, stride: 1, pad: 'valid' },
+    // C % 8 = 0 with borders: the filter gradient's per-row channel dot products (8 channels in registers)
+    { x: [2, 9, 10, 16], k: 3, m: 1, stride: 1, pad: 'same' },
     { x: [1, 8, 8, 3], k: 3, m: 2, stride: 2, pad: 'same' },
+    // stride 1 with a channel multiplier (MobileFaceNet's widening depthwise): one XNNPACK call per multiplier
+    { x: [2, 9, 8, 4], k: 3, m: 2, stride: 1, pad: 'same' },
+    { x: [1, 7, 9, 3], k: 3, m: 3, stride: 1, pad: explicit(0, 2, 2, 1) },
+    { x: [2, 6, 7, 8], k: 3, m: 2, stride: 1, pad: 'same' },
   ];
   for (const c of cases) {
     const name = `x=${c.x} k=${c.k} multiplier=${c.m} stride=${c.stride} pad=${JSON.stringify(c.pad)}`;

@@ -111,3 +111,29 @@ export function channelPreluGrad(x: Float32Array, dy: Float32Array, alpha: Float
     }
   }
 }
+
+/** acc[accOff + c] += Σ_{r < rows} a[aOff + r·C + c] · b[bOff + r·C + c]: a per-channel dot product over a run of
+ * contiguous rows (one tap's row segment of a depthwise filter gradient). */
+export function channelDot(a: Float32Array, aOff: number, b: Float32Array, bOff: number, rows: number, C: number, acc: Float64Array, accOff: number): void {
+  if (C % 8 !== 0) {
+    for (let r = 0; r < rows; r++) {
+      const ai = aOff + r * C;
+      const bi = bOff + r * C;
+      for (let c = 0; c < C; c++) acc[accOff + c]! += a[ai + c]! * b[bi + c]!;
+    }
+    return;
+  }
+  const end = rows * C;
+  for (let c = 0; c < C; c += 8) {
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+    for (let o = c; o < end; o += C) {
+      const i = aOff + o;
+      const j = bOff + o;
+      s0 += a[i]! * b[j]!; s1 += a[i + 1]! * b[j + 1]!; s2 += a[i + 2]! * b[j + 2]!; s3 += a[i + 3]! * b[j + 3]!;
+      s4 += a[i + 4]! * b[j + 4]!; s5 += a[i + 5]! * b[j + 5]!; s6 += a[i + 6]! * b[j + 6]!; s7 += a[i + 7]! * b[j + 7]!;
+    }
+    const k = accOff + c;
+    acc[k]! += s0; acc[k + 1]! += s1; acc[k + 2]! += s2; acc[k + 3]! += s3;
+    acc[k + 4]! += s4; acc[k + 5]! += s5; acc[k + 6]! += s6; acc[k + 7]! += s7;
+  }
+}
