@@ -133,6 +133,11 @@ export async function contrastiveExperiment(opts: ExperimentOptions): Promise<Ex
     );
     result.plots.push(`contrastive/${file}.png`);
   }
+  if (new Set(points.map((p) => p.label.split('/')[1])).size > 1) {
+    result.findings.push(
+      'Caveat: each run is probed with views made by its own training augmentation, so across augmentation strengths alignment and concentration also measure how far apart the views are (stronger augmentation, larger alignment distance), not only the encoder; the theory compares encoders under one fixed augmentation.',
+    );
+  }
   result.seconds = (performance.now() - t0) / 1000;
   saveResult(opts, result);
   return result;
