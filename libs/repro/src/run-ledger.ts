@@ -77,9 +77,13 @@ export class RunLedger {
     return Object.fromEntries(Object.entries(e.values).map(([k, v]) => [k, v === null ? NaN : v]));
   }
 
-  /** Record `values` for `key` and write the file at once (atomically), so a kill right after loses nothing. */
+  /**
+   * Record `values` for `key` and write the file at once (atomically), so a kill right after loses nothing. The file
+   * is re-read first: another `facet repro` process may have recorded other runs of this experiment meanwhile.
+   */
   put(key: string, fingerprint: string, values: Record<string, number>, source?: string): void {
     const stored = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Number.isFinite(v) ? v : null]));
+    if (existsSync(this.path)) this.file.runs = { ...this.file.runs, ...RunLedger.parse(this.path).runs };
     this.file.runs[key] = { fingerprint, values: stored, recorded: new Date().toISOString(), ...(source ? { source } : {}) };
     writeFileAtomic(this.path, JSON.stringify(this.file, null, 1) + '\n');
   }

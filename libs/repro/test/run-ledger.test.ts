@@ -29,6 +29,15 @@ describe('run ledger (finished runs kept in the report folder)', () => {
     expect(again.get('k3-s2048', 'f1')).toBeUndefined();
   });
 
+  it('keeps the runs another process recorded meanwhile', () => {
+    const dir = tmp();
+    const a = RunLedger.inDir(dir);
+    const b = RunLedger.inDir(dir);
+    a.put('k1-s2048', 'f', { accuracy: 0.8 });
+    b.put('k1-s2049', 'f', { accuracy: 0.7 });
+    expect(RunLedger.inDir(dir).keys().sort()).toEqual(['k1-s2048', 'k1-s2049']);
+  });
+
   it('measures once, then reads back; without resume it measures again', async () => {
     const l = RunLedger.inDir(tmp());
     let calls = 0;
