@@ -104,6 +104,8 @@ export default class Repro extends FacetCommand {
 
 /**
  * The time estimate's training speed: IResNet-18 ×0.25 at 56², batch 64, wasm, one core of the 2-core build machine
- * (full-size repro runs measured 31–38 img/s with the kernels of 2026-12-02 morning; ~1.3× since). A rough guide only.
+ * with a second run on the other core and nothing else running (the full-size repro runs logged 56–62 img/s on
+ * 2026-12-02 evening; 31–38 that morning, before the session-4 kernels and with other work on the machine). A rough
+ * guide only: anything else running on the machine slows it.
  */
-const PLAN_IMAGES_PER_SECOND = 40;
+const PLAN_IMAGES_PER_SECOND = 55;
