@@ -30,7 +30,7 @@ export function depthwiseFilterGradient(
     const slice = new Float32Array(n * C);
     const accM = new Float64Array(kH * kW * C);
     for (let m = 0; m < M; m++) {
-      for (let i = 0, j = m; i < slice.length; i++, j += M) slice[i] = dv[j]!;
+      multiplierChannels(dv, M, m, slice);
       accM.fill(0);
       accumulateTaps(g, xv, slice, C, 1, accM);
       for (let t = 0; t < kH * kW * C; t++) acc[t * M + m] = accM[t]!;
@@ -108,18 +108,10 @@ export function depthwiseInputGradient(
     let sum: Info | undefined;
     for (let m = 0; m < M; m++) {
       const slice = backend.makeOutput([g.batch, g.outH, g.outW, C], 'float32');
-      const src = f32(backend, dy);
-      const dst = f32(backend, slice);
-      for (let i = 0, j = m; i < dst.length; i++, j += M) dst[i] = src[j]!;
+      multiplierChannels(f32(backend, dy), M, m, f32(backend, slice));
       const part = stride1InputGradient(backend, slice, filter, g, m);
       free(backend, slice);
-      if (!sum) sum = part;
-      else {
-        const o = f32(backend, sum);
-        const p = f32(backend, part);
-        for (let i = 0; i < o.length; i++) o[i]! += p[i]!;
-        free(backend, part);
-      }
+      sum = addPart(backend, sum, part);
     }
     return sum!;
   }
@@ -130,17 +122,8 @@ export function depthwiseInputGradient(
   for (let m = 0; m < M; m++) {
     // fresh buffers per multiplier: XNNPACK caches operators by tensor id (see conv2d-grads.ts)
     const padded = backend.makeOutput([g.batch, g.inH + kHe - 1, g.inW + kWe - 1, C], 'float32');
-    const flipped = backend.makeOutput([kH, kW, C, 1], 'float32');
     dilatedPaddedGradient(f32(backend, dyM).subarray(m * perM, (m + 1) * perM), g, C, f32(backend, padded));
-    const w = f32(backend, filter);
-    const wf = f32(backend, flipped);
-    for (let kh = 0; kh < kH; kh++) {
-      for (let kw = 0; kw < kW; kw++) {
-        const src = ((kH - 1 - kh) * kW + (kW - 1 - kw)) * C * M;
-        const dst = (kh * kW + kw) * C;
-        for (let c = 0; c < C; c++) wf[dst + c] = w[src + c * M + m]!;
-      }
-    }
+    const flipped = flippedFilter(backend, filter, m);
     const part = run(
       backend,
       'DepthwiseConv2dNative',
@@ -148,14 +131,7 @@ export function depthwiseInputGradient(
       { strides: [1, 1], pad: 'valid', dilations: [g.dilH, g.dilW], dimRoundingMode: undefined, dataFormat: 'NHWC' },
     );
     free(backend, padded, flipped);
-    if (!out) {
-      out = part;
-    } else {
-      const o = f32(backend, out);
-      const p = f32(backend, part);
-      for (let i = 0; i < o.length; i++) o[i]! += p[i]!;
-      free(backend, part);
-    }
+    out = addPart(backend, out, part);
   }
   if (dyM !== dy) free(backend, dyM);
   return out!;
@@ -167,7 +143,7 @@ export function depthwiseInputGradient(
  * (k_eff − 1 − forward padding) on each side; XNNPACK pads implicitly, with no scatter pass over dy in JS.
  */
 function stride1InputGradient(backend: Backend, dy: Info, filter: Info, g: ReturnType<typeof convGeometry>, m: number): Info {
-  const [kH, kW, C, M] = filter.shape as [number, number, number, number];
+  const [kH, kW] = filter.shape as [number, number, number, number];
   const kHe = (kH - 1) * g.dilH + 1;
   const kWe = (kW - 1) * g.dilW + 1;
   // forward: out = in + top + bottom − k_eff + 1; the transposed pads are k_eff − 1 − top and k_eff − 1 − bottom
@@ -177,16 +153,7 @@ function stride1InputGradient(backend: Backend, dy: Info, filter: Info, g: Retur
     [kWe - 1 - g.left, g.inW + g.left - g.outW],
     [0, 0],
   ];
-  const flipped = backend.makeOutput([kH, kW, C, 1], 'float32');
-  const w = f32(backend, filter);
-  const wf = f32(backend, flipped);
-  for (let kh = 0; kh < kH; kh++) {
-    for (let kw = 0; kw < kW; kw++) {
-      const src = ((kH - 1 - kh) * kW + (kW - 1 - kw)) * C * M;
-      const dst = (kh * kW + kw) * C;
-      for (let c = 0; c < C; c++) wf[dst + c] = w[src + c * M + m]!;
-    }
-  }
+  const flipped = flippedFilter(backend, filter, m);
   const out = run(backend, 'DepthwiseConv2dNative', { x: dy, filter: flipped }, { strides: [1, 1], pad, dilations: [g.dilH, g.dilW], dimRoundingMode: undefined, dataFormat: 'NHWC' });
   free(backend, flipped);
   return out;
@@ -215,3 +182,34 @@ export const depthwiseConv2dNativeBackpropInput: KernelFn = ({ inputs, attrs, ba
     attrs.dimRoundingMode,
     (attrs.dilations as Pair | undefined) ?? 1,
   );
+
+/** The spatially flipped filters of channel multiplier m, [kH, kW, C, 1] (a fresh buffer: XNNPACK caches by id). */
+function flippedFilter(backend: Backend, filter: Info, m: number): Info {
+  const [kH, kW, C, M] = filter.shape as [number, number, number, number];
+  const flipped = backend.makeOutput([kH, kW, C, 1], 'float32');
+  const w = f32(backend, filter);
+  const wf = f32(backend, flipped);
+  for (let kh = 0; kh < kH; kh++) {
+    for (let kw = 0; kw < kW; kw++) {
+      const src = ((kH - 1 - kh) * kW + (kW - 1 - kw)) * C * M;
+      const dst = (kh * kW + kw) * C;
+      for (let c = 0; c < C; c++) wf[dst + c] = w[src + c * M + m]!;
+    }
+  }
+  return flipped;
+}
+
+/** dst[i] = src[i·M + m]: the channels of multiplier m out of a [..., C·M] tensor (channel c·M + m). */
+function multiplierChannels(src: Float32Array, M: number, m: number, dst: Float32Array): void {
+  for (let i = 0, j = m; i < dst.length; i++, j += M) dst[i] = src[j]!;
+}
+
+/** sum += part (part freed); the first part becomes the sum. */
+function addPart(backend: Backend, sum: Info | undefined, part: Info): Info {
+  if (!sum) return part;
+  const o = f32(backend, sum);
+  const p = f32(backend, part);
+  for (let i = 0; i < o.length; i++) o[i]! += p[i]!;
+  free(backend, part);
+  return sum;
+}
