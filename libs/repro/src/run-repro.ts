@@ -67,10 +67,16 @@ function removeSvgs(dir: string): void {
   }
 }
 
-export async function runRepro(opts: ReproOptions = {}): Promise<ReproSummary> {
+/** Toy or full size, and seeds per setting (1 with --quick, else 3). */
+function quickAndSeeds(opts: ReproOptions): { quick: boolean; seeds: number } {
   const quick = opts.quick ?? false;
   const seeds = opts.seeds ?? (quick ? 1 : 3);
   if (!Number.isInteger(seeds) || seeds < 1) throw new Error(`--seeds must be an integer ≥ 1 (got ${seeds})`);
+  return { quick, seeds };
+}
+
+export async function runRepro(opts: ReproOptions = {}): Promise<ReproSummary> {
+  const { quick, seeds } = quickAndSeeds(opts);
   const only = opts.only ?? [...EXPERIMENT_NAMES];
   const outDir = resolve(opts.out ?? 'docs/repro');
   const workDir = resolve(opts.workDir ?? (quick ? 'runs/repro-quick' : 'runs/repro'));
@@ -110,8 +116,7 @@ export const LEDGER_EXPERIMENTS: readonly ExperimentName[] = ['margins', 'subcen
  * their ledgers in a temporary folder (no training, nothing written to the report folder).
  */
 export async function planRepro(opts: ReproOptions = {}): Promise<ReproPlan> {
-  const quick = opts.quick ?? false;
-  const seeds = opts.seeds ?? (quick ? 1 : 3);
+  const { quick, seeds } = quickAndSeeds(opts);
   const outDir = resolve(opts.out ?? 'docs/repro');
   const tmp = mkdtempSync(join(tmpdir(), 'facet-repro-plan-'));
   await initEngine({ backend: 'wasm' });
