@@ -11,6 +11,8 @@ export interface ReproSizes {
   /** Partial FC needs many classes for the sampling to matter. */
   pfcIdentities: number;
   pfcImagesPerIdentity: number;
+  /** Partial FC head timing, at a class count where the head matters (full: MS1MV2's 85,742 identities). */
+  pfcHeadTiming: { classes: number; embeddingSize: number; batch: number; steps: number; rounds: number };
   valIdentities: number;
   valPairs: number;
   /** Held-out labelled images for the contrastive metrics. */
@@ -34,6 +36,7 @@ export const QUICK_SIZES: ReproSizes = {
   epochs: 3,
   pfcIdentities: 128,
   pfcImagesPerIdentity: 3,
+  pfcHeadTiming: { classes: 10_000, embeddingSize: 128, batch: 32, steps: 2, rounds: 1 },
   valIdentities: 24,
   valPairs: 300,
   probeIdentities: 8,
@@ -55,6 +58,7 @@ export const FULL_SIZES: ReproSizes = {
   epochs: 12,
   pfcIdentities: 1000,
   pfcImagesPerIdentity: 8,
+  pfcHeadTiming: { classes: 85_742, embeddingSize: 512, batch: 128, steps: 3, rounds: 2 },
   valIdentities: 100,
   valPairs: 3000,
   probeIdentities: 20,
