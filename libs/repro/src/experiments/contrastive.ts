@@ -62,6 +62,7 @@ export async function contrastiveExperiment(opts: ExperimentOptions): Promise<Ex
   const data = await experimentData(sizes, { identities: sizes.identities, imagesPerIdentity: sizes.imagesPerIdentity }, opts.data);
   const dir = experimentDir(opts, 'contrastive');
   const probe = await probeImages(data.unseen, sizes.probeIdentities, sizes.probeImages);
+  // one column per POINT_KEYS entry, in that order
   const cols = [
     'clean nearest-center acc %',
     `alignment (${FIXED_PROBE_AUGMENT} probe)`,
