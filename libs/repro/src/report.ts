@@ -8,6 +8,8 @@ import { EXPERIMENT_NAMES, type ExperimentResult, type ResultTable } from './typ
 export function formatNumber(x: number | undefined): string {
   if (x === undefined || !Number.isFinite(x)) return '–';
   const a = Math.abs(x);
+  // counts (classes, images) print as integers; a measured 100.0 % would too, which reads the same
+  if (Number.isInteger(x) && a >= 100 && a < 1e7) return String(x);
   return a !== 0 && (a < 0.01 || a >= 1e5) ? x.toExponential(2) : x.toFixed(a >= 100 ? 1 : a >= 1 ? 2 : 3);
 }
 

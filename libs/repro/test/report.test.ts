@@ -52,6 +52,9 @@ describe('report', () => {
     expect(md).toContain('| arc\\|face | 91.23 ± 1.50 | `facet train --head arcface` |');
     expect(formatNumber(NaN)).toBe('–');
     expect(formatNumber(0.001234)).toBe('1.23e-3');
+    expect(formatNumber(85742)).toBe('85742');
+    expect(formatNumber(85742.5)).toBe('85742.5');
+    expect(formatNumber(2e7)).toBe('2.00e+7');
   });
   it('writes REPORT.md from the results files that exist', () => {
     const dir = mkdtempSync(join(tmpdir(), 'repro-'));
