@@ -1,4 +1,5 @@
 // Independent float64 references written the way insightface / numpy spell them (plain loops, no bucketing).
+export { mulberry32 as rng } from '@facet/test-utils';
 
 /** sklearn KFold(n_splits=k, shuffle=False) test index lists. */
 export function kfoldIndices(n: number, k: number): number[][] {
@@ -40,18 +41,6 @@ export function referenceFolds(scores: ArrayLike<number>, same: ArrayLike<boolea
     }
     return { threshold: thresholds[best]!, trainAccuracy: bestAcc, testAccuracy: accuracyAt(thresholds[best]!, scores, same, test, metric), size: test.length };
   });
-}
-
-/** Deterministic pseudo-random numbers in [0, 1). */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Standard normal sample (Box–Muller). */

@@ -1,5 +1,8 @@
 // Independent float64 reference for the combined margin softmax: loss and closed-form gradients w.r.t.
 // embeddings and (sub-)centres, written from the formulas (ArcFace TPAMI Eq. 4 / Eq. 7), not from the library.
+import { uniformFloat64 as uniform } from '@facet/test-utils';
+export { relErr } from '@facet/test-utils';
+export { uniform };
 
 export interface RefMargin {
   s: number;
@@ -135,31 +138,6 @@ export function finiteDifferences(p: RefProblem, m: RefMargin, which: 'emb' | 'c
     out[i] = (up - dn) / (2 * h);
   }
   return out;
-}
-
-/** Deterministic uniform floats in [-1, 1) (mulberry32). */
-export function uniform(n: number, seed: number): Float64Array {
-  let s = seed >>> 0;
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  }
-  return out;
-}
-
-export function relErr(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  if (got.length !== want.length) throw new Error(`length ${got.length} vs ${want.length}`);
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < got.length; i++) {
-    num = Math.max(num, Math.abs(got[i]! - want[i]!));
-    den = Math.max(den, Math.abs(want[i]!));
-  }
-  return num / Math.max(den, 1e-30);
 }
 
 /**

@@ -2,20 +2,9 @@
 // implementation of the same network and of the BN statistic loss, for reference values and finite differences.
 import type { Backbone, BatchNormLayer } from '@facet/backbones';
 import { tf } from '@facet/engine';
-
-/** Deterministic pseudo-random floats in [-1, 1) (mulberry32). */
-export function randomArray(n: number, seed: number): Float64Array {
-  let s = seed >>> 0;
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  }
-  return out;
-}
+import { uniformFloat64 as randomArray } from '@facet/test-utils';
+export { maxAbs, maxAbsDiff } from '@facet/test-utils';
+export { randomArray };
 
 interface Bn64 {
   mean: Float64Array;
@@ -179,15 +168,3 @@ export function finiteDifferences(f: (x: Float64Array) => number, x: Float64Arra
   return g;
 }
 
-export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
-
-export function maxAbs(a: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]!));
-  return m;
-}

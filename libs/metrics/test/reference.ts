@@ -1,19 +1,6 @@
 // Float64 reference implementations written directly from the formulas, as plain loops with no blocking and
 // no engine, for the tests to compare against.
-
-/** Deterministic floats in [-1, 1) (mulberry32). */
-export function randomArray(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  }
-  return out;
-}
+export { maxAbsDiff, uniformFloat32 as randomArray } from '@facet/test-utils';
 
 export type Rows = number[][];
 
@@ -180,9 +167,3 @@ export function numericGradient(f: (x: number[]) => number, x: number[], h = 1e-
   });
 }
 
-export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, tf } from '@facet/engine';
 import { decodeFloat16, DiskClassCenterStore, encodeFloat16, PartialFC, type PartialFCOptions } from '../src/index.js';
-import { uniform } from './helpers.js';
+import { uniformFloat32 as uniform } from '@facet/test-utils';
 
 const root = mkdtempSync(join(tmpdir(), 'facet-pfc-disk-'));
 let dirs = 0;

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { ClassCenterStore, classShardRange, decodeFloat16, encodeFloat16 } from '../src/index.js';
 import { Xoshiro128 } from '../src/rng.js';
-import { uniform } from './helpers.js';
+import { uniformFloat32 as uniform } from '@facet/test-utils';
 
 describe('Xoshiro128', () => {
   it('is deterministic, resumable from its state, and its normals have mean 0 / variance 1', () => {

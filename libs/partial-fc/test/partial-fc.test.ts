@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, tf } from '@facet/engine';
 import { MARGIN_PRESETS, marginLoss, type MarginOptions } from '@facet/heads';
 import { PartialFC, estimateStepEngineBytes, type PartialFCOptions } from '../src/index.js';
-import { maxAbsDiff, relErr, uniform } from './helpers.js';
+import { maxAbsDiff, relErr, uniformFloat32 as uniform } from '@facet/test-utils';
 
 beforeAll(async () => {
   await initEngine({ backend: 'wasm' });
