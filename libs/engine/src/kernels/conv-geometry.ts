@@ -18,11 +18,14 @@ export interface ConvGeometry {
   left: number;
 }
 
+/** A stride or dilation as tfjs kernels take it: one number for both axes, or [height, width]. */
+export type Pair = number | [number, number];
+
 export function convGeometry(
   xShape: number[],
   filterShape: [number, number, number, number],
-  strides: number | [number, number],
-  dilations: number | [number, number],
+  strides: Pair,
+  dilations: Pair,
   pad: unknown,
   dimRoundingMode: unknown,
   depthwise = false,

@@ -1,13 +1,8 @@
 // Convolution gradients for the wasm backend, built on its XNNPACK forward conv and matmul.
 // tfjs-backend-wasm has no Conv2DBackpropFilter at all, and its Conv2DBackpropInput is a naive loop (~1.5 GFLOP/s).
-import { convGeometry, dilatedPaddedGradient, gatherTap, transposedConvFits, type ConvGeometry } from './conv-geometry.js';
+import { convGeometry, dilatedPaddedGradient, gatherTap, transposedConvFits, type ConvGeometry, type Pair } from './conv-geometry.js';
 import { inputGradientByPhases } from './conv2d-input-polyphase.js';
-import { f32, free, original, run, view, type KernelFn } from './wasm-util.js';
-
-type Pair = number | [number, number];
-
-type Backend = Parameters<KernelFn>[0]['backend'];
-type Info = Parameters<KernelFn>[0]['inputs'][string];
+import { f32, free, original, run, view, type KernelFn, type TensorInfo as Info, type WasmBackend as Backend } from './wasm-util.js';
 
 /**
  * dW[kh,kw,ci,co] = Σ_{b,oh,ow} x[b, oh·s+kh·d−top, ow·s+kw·d−left, ci] · dy[b,oh,ow,co].

@@ -6,10 +6,7 @@
 // IResNet-18 ×0.25, batch 64 (tf.profile, per layer): 3×3 stride-2 to 56²×16 71 → 15 ms, to 28²×32 64 → 23, to
 // 14²×64 27 → 9, to 7²×128 40 → 17; the 1×1 stride-2 downsample to 56²×16 24 → 4 ms.
 import type { ConvGeometry } from './conv-geometry.js';
-import { f32, free, run, type KernelFn } from './wasm-util.js';
-
-type Backend = Parameters<KernelFn>[0]['backend'];
-type Info = Parameters<KernelFn>[0]['inputs'][string];
+import { f32, free, run, type TensorInfo as Info, type WasmBackend as Backend } from './wasm-util.js';
 
 /** One axis of one phase: which kernel taps reach it (in the order the sub-convolution applies them), its padding. */
 export interface PhaseAxis {

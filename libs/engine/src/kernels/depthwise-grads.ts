@@ -1,12 +1,8 @@
 // Depthwise convolution gradients for wasm (MobileFaceNet's depthwise blocks and its 7x7 GDC need them;
 // tfjs-backend-wasm ships neither).
 import { channelDot } from './channel-loops.js';
-import { convGeometry, dilatedPaddedGradient, transposedConvFits } from './conv-geometry.js';
-import { f32, free, run, view, type KernelFn } from './wasm-util.js';
-
-type Pair = number | [number, number];
-type Backend = Parameters<KernelFn>[0]['backend'];
-type Info = Parameters<KernelFn>[0]['inputs'][string];
+import { convGeometry, dilatedPaddedGradient, transposedConvFits, type Pair } from './conv-geometry.js';
+import { f32, free, run, view, type KernelFn, type TensorInfo as Info, type WasmBackend as Backend } from './wasm-util.js';
 
 /** dW[kh,kw,c,m] = Σ_{b,oh,ow} x[b, ih, iw, c] · dy[b,oh,ow,c·M+m], accumulated in float64. */
 export function depthwiseFilterGradient(
