@@ -71,11 +71,11 @@ export function writeReport(outDir: string, ctx: ReportContext): string {
     '',
     'Numbers are mean ± standard deviation over seeds where several seeds ran; every number comes from `results.json` in the experiment\'s folder, written by the run, not edited. Verification is 10-fold accuracy on pairs of identities never trained on. "CONTRADICTS" marks a result against the paper beyond seed noise.',
     '',
-    '| # | experiment | status |',
-    '| --- | --- | --- |',
-    ...results.map((r, i) => `| ${i + 1} | ${r.title} | ${r.status} |`),
+    '| # | experiment | seeds | status |',
+    '| --- | --- | --- | --- |',
+    ...results.map((r, i) => `| ${i + 1} | ${r.title} | ${typeof r.sizes.seeds === 'number' ? r.sizes.seeds : '–'} | ${r.status} |`),
     // experiments with no results.json yet: a report gathered in pieces says what is still to run
-    ...EXPERIMENT_NAMES.filter((n) => !results.some((r) => r.name === n)).map((n) => `| – | \`${n}\` | not run yet |`),
+    ...EXPERIMENT_NAMES.filter((n) => !results.some((r) => r.name === n)).map((n) => `| – | \`${n}\` | – | not run yet |`),
     '',
     ...results.map((r, i) => renderExperiment(r, i + 1)),
   ];

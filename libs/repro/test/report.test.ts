@@ -59,13 +59,14 @@ describe('report', () => {
   it('writes REPORT.md from the results files that exist', () => {
     const dir = mkdtempSync(join(tmpdir(), 'repro-'));
     mkdirSync(join(dir, 'margins'));
-    writeFileSync(join(dir, 'margins', 'results.json'), JSON.stringify(result));
+    writeFileSync(join(dir, 'margins', 'results.json'), JSON.stringify({ ...result, sizes: { ...result.sizes, seeds: 3 } }));
     const text = readFileSync(writeReport(dir, { command: 'facet repro --quick', quick: true, machine: 'test' }), 'utf8');
+    expect(text).toContain('| 1 | Margin heads | 3 | done |');
     expect(text).toContain('## 1. Margin heads (`margins`) — done');
     expect(text).toContain('![margins/accuracy.png](margins/accuracy.png)');
     expect(text).toContain('- Best: arcface.');
     expect(text).not.toContain('(`subcenter`)');
-    expect(text).toContain('| – | `subcenter` | not run yet |');
+    expect(text).toContain('| – | `subcenter` | – | not run yet |');
   });
   it('names each experiment\'s own invocation when the report gathers separate runs', () => {
     const dir = mkdtempSync(join(tmpdir(), 'repro-'));
