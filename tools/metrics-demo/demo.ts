@@ -4,24 +4,13 @@
 //  2. across several quickly trained models, nearest-centre accuracy moves with alignment and centre divergence.
 // Run: tools/metrics-demo/run.sh  (bundles this file with esbuild and runs it on the wasm engine).
 import { writeFileSync } from 'node:fs';
-import { initEngine, tf } from '@facet/engine';
+import { initEngine, mulberry32 as rng, tf } from '@facet/engine';
 import { concentrationFromViews, infoNCE, measureEmbeddings, type EmbeddingMatrix } from '@facet/metrics';
 
 const S = 16; // image side
 const K = 8; // classes
 const PIX = S * S * 3;
 
-/** mulberry32 */
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const uniform = (r: () => number, lo: number, hi: number) => lo + (hi - lo) * r();
 
 /** Each class: three coloured Gaussian blobs at fixed positions. */

@@ -16,3 +16,4 @@ export { conv2dFilterGradient, conv2dInputGradient } from './kernels/conv2d-grad
 export { depthwiseFilterGradient, depthwiseInputGradient } from './kernels/depthwise-grads.js';
 export { probeThroughput, type ProbeResult } from './probe.js';
 export { workerScriptUrl, type WorkerScriptOptions } from './worker-script.js';
+export { mulberry32 } from './random.js';

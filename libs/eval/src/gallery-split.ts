@@ -1,4 +1,4 @@
-import { mulberry32 } from './random.js';
+import { mulberry32 } from '@facet/engine';
 
 export interface GallerySplitOptions {
   /** Seed of the per-class random choice (default 0). */

@@ -5,7 +5,7 @@
 // with the model's BN layers in inference mode, Adam (lr 0.25, warm-up + cosine) and a clamp to [−1, 1] after
 // every step. L_id is the ArcFace loss to a class centre (close set) or ‖f̂ − t̂‖² to any embedding (open set).
 import type { Backbone } from '@facet/backbones';
-import { tf } from '@facet/engine';
+import { mulberry32, tf } from '@facet/engine';
 import { bnStatisticLoss, forwardWithBnStatistics } from './bn-statistic-loss.js';
 import { classTargetCosines, closeSetIdentityLoss, normalizeRows, openSetIdentityLoss, rowCosines } from './identity-loss.js';
 import { ImageAdam } from './image-adam.js';
@@ -110,18 +110,6 @@ export interface InversionResult {
 export function disposeInversion(result: InversionResult): void {
   result.images.dispose();
   for (const s of result.snapshots) s.images.dispose();
-}
-
-/** mulberry32: the jitter/flip stream (seeded, independent of tfjs' generator). */
-function makeRng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const mean = (a: number[]) => (a.length ? a.reduce((s, v) => s + v, 0) / a.length : NaN);
@@ -245,7 +233,7 @@ async function optimizeChunk(
   t0: number,
 ): Promise<void> {
   const adam = new ImageAdam(x.shape, { beta1: o.betas[0], beta2: o.betas[1], epsilon: o.epsilon });
-  const rng = makeRng(o.seed * 7919 + chunk.index + 1);
+  const rng = mulberry32(o.seed * 7919 + chunk.index + 1);
   const shift = () => (o.jitter ? Math.floor(rng() * (2 * o.jitter + 1)) - o.jitter : 0);
   try {
     for (let step = 0; step < o.steps; step++) {

@@ -1,4 +1,4 @@
-import { tf } from '@facet/engine';
+import { mulberry32, tf } from '@facet/engine';
 
 /**
  * A host-side matrix of N embeddings, row-major: row i is `data[i*dim .. (i+1)*dim)`. Metrics take these
@@ -125,23 +125,11 @@ export function indexLabels(labels: LabelInput, n: number, name = 'labels'): Cla
   return { index, classIds, counts };
 }
 
-/** Deterministic uniform floats in [0, 1) (mulberry32), so sampled estimates are reproducible. */
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** `k` distinct indices from 0..n-1 (partial Fisher–Yates), returned sorted; all of them when k >= n. */
 export function sampleIndices(n: number, k: number, seed: number): Int32Array {
   if (k >= n) return Int32Array.from({ length: n }, (_, i) => i);
   const pool = Int32Array.from({ length: n }, (_, i) => i);
-  const rand = seededRandom(seed);
+  const rand = mulberry32(seed);
   for (let i = 0; i < k; i++) {
     const j = i + Math.floor(rand() * (n - i));
     const t = pool[i]!;

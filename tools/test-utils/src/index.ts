@@ -1,5 +1,6 @@
-// Helpers the libs' tests share. The generator is deliberately not the library's own (makeRng in @facet/data), so
-// a test's inputs do not change when the library's generator does.
+// Helpers the libs' tests share. mulberry32 is the same algorithm as @facet/engine's, written again on purpose: the
+// engine's own tests use this package (importing the engine here would be a cycle), and a test's inputs must not
+// change when a library's generator does.
 
 /** mulberry32: deterministic floats in [0, 1). */
 export function mulberry32(seed: number): () => number {
