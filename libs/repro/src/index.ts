@@ -1,6 +1,6 @@
 // @facet/repro: experiments that reproduce the papers' claims at CPU scale, and the report they feed.
-export { runRepro, planRepro, parseExperimentList, EXPERIMENTS, LEDGER_EXPERIMENTS, type ReproOptions, type ReproSummary, type ReproPlan } from './run-repro.js';
-export { experimentTasks, runTasks, SHARES_ARCFACE_RUN, type TaskFailure } from './parallel.js';
+export { runRepro, planRepro, trainReproRun, parseExperimentList, EXPERIMENTS, LEDGER_EXPERIMENTS, type ReproOptions, type ReproSummary, type ReproPlan } from './run-repro.js';
+export { runTasks, longestFirst, type RunTask, type TaskFailure } from './parallel.js';
 export { withRunLock, RUN_LOCK_FILE } from './run-lock.js';
 export { RunLedger, runFingerprint, RUN_LEDGER_FILE, type LedgerEntry, type PlannedRun } from './run-ledger.js';
 export { writeReport, renderTable, renderExperiment, formatNumber, type ReportContext } from './report.js';

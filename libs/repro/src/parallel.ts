@@ -1,39 +1,31 @@
 // `facet repro --jobs N`: one wasm engine computes on one core, so a 2-core machine finishes the full run in about
-// half the time with two experiments in flight. Each task is a child `facet repro --only …` (its own engine); the
-// experiments that share the ArcFace run of experiment 1 (margins → inversion → recognizability) form one task, in
-// that order, so no two processes ever train the same run directory.
-import type { ExperimentName } from './types.js';
+// half the time with two training runs in flight. The unit of work is one run of the ledger (every ledger entry is
+// self-contained: sub-center's K=3 + cleaning + retrain is one entry), trained by a child `facet repro --only <exp>
+// --train-run <key>` with its own engine; the parent then writes the results and the report from the ledgers.
 
-/** Experiments that read (or train) `margins/arcface-s<seed>`; run in this order, in one process. */
-export const SHARES_ARCFACE_RUN: readonly ExperimentName[] = ['margins', 'inversion', 'recognizability'];
-
-/** Rough cost order of the full run (training runs × images per run), so the longest tasks start first. */
-const COST_ORDER: readonly ExperimentName[] = ['partial-fc', 'subcenter', 'margins', 'contrastive', 'inversion', 'recognizability'];
-
-/** The selected experiments as independent tasks, the most expensive first. */
-export function experimentTasks(only: readonly ExperimentName[]): ExperimentName[][] {
-  const chain = SHARES_ARCFACE_RUN.filter((n) => only.includes(n));
-  const tasks: ExperimentName[][] = only.filter((n) => !SHARES_ARCFACE_RUN.includes(n)).map((n) => [n]);
-  if (chain.length) tasks.push(chain);
-  const cost = (t: ExperimentName[]) => Math.min(...t.map((n) => COST_ORDER.indexOf(n)));
-  return tasks.sort((a, b) => cost(a) - cost(b));
+/** One ledger run still to train, as `facet repro --plan` lists it. */
+export interface RunTask {
+  experiment: string;
+  key: string;
+  /** Images its training passes over: the longest runs start first, so the lanes end together. */
+  images: number;
 }
 
-export interface TaskFailure {
-  task: ExperimentName[];
+export interface TaskFailure<T> {
+  task: T;
   error: Error;
 }
 
 /**
- * Run `tasks` with at most `jobs` in flight. A failed task does not stop the others (every run resumes, so their
- * work is kept); the failures are returned for the caller to report.
+ * Run `tasks` in order with at most `jobs` in flight. A failed task does not stop the others (every run resumes, so
+ * their work is kept); the failures are returned for the caller to report.
  */
-export async function runTasks(tasks: ExperimentName[][], jobs: number, runTask: (task: ExperimentName[]) => Promise<void>): Promise<TaskFailure[]> {
+export async function runTasks<T>(tasks: readonly T[], jobs: number, runTask: (task: T) => Promise<void>): Promise<Array<TaskFailure<T>>> {
   if (!Number.isInteger(jobs) || jobs < 1) throw new Error(`--jobs must be an integer ≥ 1 (got ${jobs})`);
   const queue = [...tasks];
-  const failures: TaskFailure[] = [];
+  const failures: Array<TaskFailure<T>> = [];
   const lane = async () => {
-    for (let task = queue.shift(); task; task = queue.shift()) {
+    for (let task = queue.shift(); task !== undefined; task = queue.shift()) {
       try {
         await runTask(task);
       } catch (e) {
@@ -43,4 +35,9 @@ export async function runTasks(tasks: ExperimentName[][], jobs: number, runTask:
   };
   await Promise.all(Array.from({ length: Math.min(jobs, tasks.length) }, lane));
   return failures;
+}
+
+/** The runs in the order they are handed out: longest first (ties in plan order). */
+export function longestFirst(runs: readonly RunTask[]): RunTask[] {
+  return runs.map((r, i) => ({ r, i })).sort((a, b) => b.r.images - a.r.images || a.i - b.i).map(({ r }) => r);
 }

@@ -42,20 +42,29 @@ export function runFingerprint(cfg: TrainConfig, measurement: Record<string, unk
   return createHash('sha256').update(JSON.stringify({ cfg: rest, measurement })).digest('hex').slice(0, 16);
 }
 
+/**
+ * How `measure` treats runs that are not recorded. By default it trains them. With `plan` it trains nothing: it lists
+ * every run and returns the recorded numbers or zeros. With `trainOnly` it trains just the named runs (one process of
+ * `facet repro --jobs`) and returns zeros for the other unrecorded ones.
+ */
+export interface LedgerMode {
+  plan?: { experiment: string; runs: PlannedRun[] };
+  trainOnly?: ReadonlySet<string>;
+}
+
 export class RunLedger {
   private readonly file: LedgerFile;
 
-  /** With `plan`, `measure` computes nothing: it lists the run and returns the recorded numbers or zeros. */
   constructor(
     readonly path: string,
-    private readonly plan?: { experiment: string; runs: PlannedRun[] },
+    private readonly mode: LedgerMode = {},
   ) {
     this.file = existsSync(path) ? RunLedger.parse(path) : { version: 1, runs: {} };
   }
 
   /** The ledger of one experiment's report folder. */
-  static inDir(dir: string, plan?: { experiment: string; runs: PlannedRun[] }): RunLedger {
-    return new RunLedger(join(dir, RUN_LEDGER_FILE), plan);
+  static inDir(dir: string, mode?: LedgerMode): RunLedger {
+    return new RunLedger(join(dir, RUN_LEDGER_FILE), mode);
   }
 
   private static parse(path: string): LedgerFile {
@@ -106,12 +115,15 @@ export class RunLedger {
     measure: () => Promise<T>,
   ): Promise<Record<string, number>> {
     const stored = resume ? this.get(key, fingerprint) : undefined;
-    if (this.plan) {
-      this.plan.runs.push({ experiment: this.plan.experiment, key, recorded: stored !== undefined, images });
-      // zeros, not NaN: the experiment goes on to its tables and findings (written to a scratch folder)
-      return stored ?? Object.fromEntries(fields.map((f) => [f, 0]));
+    // zeros, not NaN: the experiment goes on to its tables and findings (written to a scratch folder)
+    const zeros = () => Object.fromEntries(fields.map((f) => [f, 0]));
+    const { plan, trainOnly } = this.mode;
+    if (plan) {
+      plan.runs.push({ experiment: plan.experiment, key, recorded: stored !== undefined, images });
+      return stored ?? zeros();
     }
     if (stored) return stored;
+    if (trainOnly && !trainOnly.has(key)) return zeros();
     const m = await measure();
     const values: Record<string, number> = {};
     for (const f of fields) {

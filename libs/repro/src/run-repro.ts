@@ -1,5 +1,5 @@
 // `facet repro`: run the selected experiments in order (each writes its results.json as it goes), then REPORT.md.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { initEngine } from '@facet/engine';
@@ -9,9 +9,9 @@ import { partialFcExperiment } from './experiments/partial-fc.js';
 import { inversionExperiment } from './experiments/inversion.js';
 import { recognizabilityExperiment } from './experiments/recognizability.js';
 import { subCenterExperiment } from './experiments/sub-center.js';
-import { experimentTasks, runTasks } from './parallel.js';
+import { longestFirst, runTasks, type RunTask, type TaskFailure } from './parallel.js';
 import { writeReport } from './report.js';
-import { RUN_LEDGER_FILE, type PlannedRun } from './run-ledger.js';
+import { RunLedger, type PlannedRun } from './run-ledger.js';
 import { EXPERIMENT_NAMES, type ExperimentName, type ExperimentOptions, type ExperimentResult } from './types.js';
 
 export interface ReproOptions {
@@ -28,10 +28,11 @@ export interface ReproOptions {
   resume?: boolean;
   onLog?: (line: string) => void;
   onExperiment?: (name: ExperimentName, result: ExperimentResult) => void;
-  /** Experiments in flight at once (one engine, one core each); > 1 needs `runTask`. Default 1. */
+  /** Training runs in flight at once (one engine, one core each); > 1 needs `runTask`. Default 1. */
   jobs?: number;
-  /** Runs `facet repro --only <task>` with the same options in a separate process (the CLI spawns itself). */
-  runTask?: (only: ExperimentName[]) => Promise<void>;
+  /** Trains one ledger run in a separate process with the same options (the CLI spawns `facet repro --only
+   * <experiment> --train-run <key>`, i.e. trainReproRun). */
+  runTask?: (run: RunTask) => Promise<void>;
 }
 
 export interface ReproSummary {
@@ -83,22 +84,62 @@ export async function runRepro(opts: ReproOptions = {}): Promise<ReproSummary> {
   mkdirSync(outDir, { recursive: true });
   const jobs = opts.jobs ?? 1;
   if (!Number.isInteger(jobs) || jobs < 1) throw new Error(`--jobs must be an integer ≥ 1 (got ${jobs})`);
-  const tasks = experimentTasks(only);
-  if (jobs > 1 && tasks.length > 1) return runInParallel(opts, { outDir, quick, seeds, only, tasks, jobs });
-  await initEngine({ backend: 'wasm' });
-  const command = reproInvocation(opts, quick, seeds, opts.only && only);
-  const eo: ExperimentOptions = { quick, seeds, data: opts.data, outDir, workDir, resume: opts.resume ?? true, onLog: opts.onLog, invocation: { command, quick } };
   const t0 = performance.now();
+  const command = reproInvocation(opts, quick, seeds, opts.only && only);
+  if (jobs > 1) {
+    const failures = await trainInParallel(opts, jobs);
+    if (failures.length) {
+      const report = writeReport(outDir, { command, quick, machine: machineLine() });
+      const lines = failures.map((f) => `${f.task.experiment}/${f.task.key}: ${f.error.message}`);
+      throw new Error(`${failures.length} training run(s) failed (the others are recorded; ${report} shows the experiments as they were; rerun to resume):\n${lines.join('\n')}`);
+    }
+  }
+  // every ledger run is recorded now (when --jobs trained them): this pass reads them back and measures the rest
+  await initEngine({ backend: 'wasm' });
+  const eo: ExperimentOptions = { quick, seeds, data: opts.data, outDir, workDir, resume: opts.resume ?? true, onLog: opts.onLog, invocation: { command, quick } };
   const results: ExperimentResult[] = [];
   for (const name of only) {
     opts.onLog?.(`experiment ${name}`);
-    const r = { ...(await EXPERIMENTS[name](eo)), invocation: eo.invocation };
+    // runs the --jobs processes just trained (even with --restart) are read back, not trained again
+    const resume = eo.resume || (jobs > 1 && LEDGER_EXPERIMENTS.includes(name));
+    const r = { ...(await EXPERIMENTS[name]({ ...eo, resume })), invocation: eo.invocation };
     results.push(r);
     opts.onExperiment?.(name, r);
   }
   removeSvgs(outDir);
   const report = writeReport(outDir, { command, quick, machine: machineLine() });
   return { report, results, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** `--jobs N`: the ledger runs still to train, N at a time, each in its own process (via `runTask`). */
+async function trainInParallel(opts: ReproOptions, jobs: number): Promise<Array<TaskFailure<RunTask>>> {
+  if (!opts.runTask) throw new Error('--jobs > 1 trains runs in separate processes: pass runTask (the CLI does), or use jobs: 1');
+  const plan = await planRepro({ ...opts, resume: opts.resume ?? true });
+  const todo = longestFirst(plan.runs.filter((r) => !r.recorded));
+  opts.onLog?.(`${todo.length} runs to train, ${Math.min(jobs, todo.length)} at a time`);
+  return runTasks(todo, jobs, opts.runTask);
+}
+
+/**
+ * One process of `--jobs`: train the ledger run `key` of `experiment` and record it. The experiment runs with every
+ * other unrecorded run left at zero and its tables, plots and results.json going to a scratch folder; only the
+ * ledger in the report folder is written.
+ */
+export async function trainReproRun(experiment: ExperimentName, key: string, opts: Omit<ReproOptions, 'only' | 'jobs' | 'runTask'> = {}): Promise<void> {
+  if (!LEDGER_EXPERIMENTS.includes(experiment)) throw new Error(`--train-run: ${experiment} keeps no run ledger; choose one of ${LEDGER_EXPERIMENTS.join(', ')}`);
+  const { quick, seeds } = quickAndSeeds(opts);
+  const outDir = resolve(opts.out ?? 'docs/repro');
+  const workDir = resolve(opts.workDir ?? (quick ? 'runs/repro-quick' : 'runs/repro'));
+  const scratch = mkdtempSync(join(tmpdir(), 'facet-repro-run-'));
+  await initEngine({ backend: 'wasm' });
+  try {
+    await EXPERIMENTS[experiment]({ quick, seeds, data: opts.data, outDir: scratch, ledgerDir: outDir, workDir, resume: opts.resume ?? true, onLog: opts.onLog, trainOnly: [key] });
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  if (!RunLedger.inDir(join(outDir, experiment)).keys().includes(key)) {
+    throw new Error(`--train-run ${key}: ${experiment} has no such run with --seeds ${seeds}${quick ? ' --quick' : ''} (facet repro --plan lists them)`);
+  }
 }
 
 export interface ReproPlan {
@@ -112,8 +153,8 @@ export interface ReproPlan {
 export const LEDGER_EXPERIMENTS: readonly ExperimentName[] = ['margins', 'subcenter', 'partial-fc', 'contrastive'];
 
 /**
- * `facet repro --plan`: what a resumed run would still train. The experiments run in plan mode against copies of
- * their ledgers in a temporary folder (no training, nothing written to the report folder).
+ * `facet repro --plan`: what a resumed run would still train. The experiments run in plan mode: they read the
+ * ledgers in the report folder and write their tables to a temporary folder (no training, nothing written to outDir).
  */
 export async function planRepro(opts: ReproOptions = {}): Promise<ReproPlan> {
   const { quick, seeds } = quickAndSeeds(opts);
@@ -129,10 +170,8 @@ export async function planRepro(opts: ReproOptions = {}): Promise<ReproPlan> {
         other.push({ experiment: name, status: existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as ExperimentResult).status : 'not run yet' });
         continue;
       }
-      mkdirSync(join(tmp, name), { recursive: true });
-      const ledger = join(outDir, name, RUN_LEDGER_FILE);
-      if (existsSync(ledger)) copyFileSync(ledger, join(tmp, name, RUN_LEDGER_FILE));
-      await EXPERIMENTS[name]({ quick, seeds, data: opts.data, outDir: tmp, workDir: join(tmp, 'work'), resume: opts.resume ?? true, plan: runs });
+      // the real ledgers are read, never written, in plan mode
+      await EXPERIMENTS[name]({ quick, seeds, data: opts.data, outDir: tmp, ledgerDir: outDir, workDir: join(tmp, 'work'), resume: opts.resume ?? true, plan: runs });
     }
     return { runs, other };
   } finally {
@@ -145,26 +184,4 @@ const machineLine = () => `${cpus().length} CPU cores (${cpus()[0]?.model ?? 'un
 function reproInvocation(opts: ReproOptions, quick: boolean, seeds: number, only: ExperimentName[] | undefined): string {
   const out = opts.out && resolve(opts.out) !== resolve('docs/repro') ? ` --out ${opts.out}` : '';
   return `facet repro${quick ? ' --quick' : ''}${only ? ` --only ${only.join(',')}` : ''} --seeds ${seeds}${opts.data ? ` --data ${opts.data}` : ''}${out}`;
-}
-
-/** `--jobs N`: the tasks run as separate processes (via `runTask`); the report is written once all have ended. */
-async function runInParallel(
-  opts: ReproOptions,
-  p: { outDir: string; quick: boolean; seeds: number; only: ExperimentName[]; tasks: ExperimentName[][]; jobs: number },
-): Promise<ReproSummary> {
-  if (!opts.runTask) throw new Error('--jobs > 1 runs experiments in separate processes: pass runTask (the CLI does), or use jobs: 1');
-  const t0 = performance.now();
-  opts.onLog?.(`${p.tasks.length} tasks, ${Math.min(p.jobs, p.tasks.length)} at a time: ${p.tasks.map((t) => t.join(' → ')).join(' | ')}`);
-  const failures = await runTasks(p.tasks, p.jobs, opts.runTask);
-  const results = p.only.flatMap((name) => {
-    const path = join(p.outDir, name, 'results.json');
-    return existsSync(path) ? [JSON.parse(readFileSync(path, 'utf8')) as ExperimentResult] : [];
-  });
-  for (const r of results) opts.onExperiment?.(r.name, r);
-  const report = writeReport(p.outDir, { command: reproInvocation(opts, p.quick, p.seeds, opts.only && p.only), quick: p.quick, machine: machineLine() });
-  if (failures.length) {
-    const lines = failures.map((f) => `${f.task.join(',')}: ${f.error.message}`);
-    throw new Error(`${failures.length} of ${p.tasks.length} repro tasks failed (the others finished; ${report} shows what ran; rerun to resume):\n${lines.join('\n')}`);
-  }
-  return { report, results, seconds: (performance.now() - t0) / 1000 };
 }

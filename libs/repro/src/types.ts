@@ -21,6 +21,11 @@ export interface ExperimentOptions {
   onLog?: (line: string) => void;
   /** `facet repro --plan`: list the runs (recorded or not) instead of training; nothing is written to outDir. */
   plan?: PlannedRun[];
+  /** Train only these ledger runs (one process of `facet repro --jobs`); others are read back or left at zero. Use
+   * with a scratch outDir and the real `ledgerDir`: the experiment's tables are not meaningful. */
+  trainOnly?: readonly string[];
+  /** Folder of the experiments' run ledgers (`<ledgerDir>/<experiment>/runs.json`); default outDir. */
+  ledgerDir?: string;
   /** Stamped on every results.json written (the `facet repro` command and whether it was quick). */
   invocation?: { command: string; quick: boolean };
 }

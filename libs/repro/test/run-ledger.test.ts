@@ -49,6 +49,19 @@ describe('run ledger (finished runs kept in the report folder)', () => {
     await expect(l.measure('s', 'f', true, ['missing'], 0, m)).rejects.toThrow(/no number 'missing'/);
   });
 
+  it('with trainOnly, trains just the named runs and leaves the other unrecorded ones at zero', async () => {
+    const dir = tmp();
+    RunLedger.inDir(dir).put('done', 'f', { accuracy: 0.7 });
+    const l = RunLedger.inDir(dir, { trainOnly: new Set(['mine']) });
+    const trained: string[] = [];
+    const m = (key: string) => async () => (trained.push(key), { accuracy: 0.9 });
+    expect(await l.measure('other', 'f', true, ['accuracy'], 0, m('other'))).toEqual({ accuracy: 0 });
+    expect(await l.measure('done', 'f', true, ['accuracy'], 0, m('done'))).toEqual({ accuracy: 0.7 });
+    expect(await l.measure('mine', 'f', true, ['accuracy'], 0, m('mine'))).toEqual({ accuracy: 0.9 });
+    expect(trained).toEqual(['mine']);
+    expect(RunLedger.inDir(dir).keys().sort()).toEqual(['done', 'mine']);
+  });
+
   it('names the file and the fix when the ledger is damaged', () => {
     const dir = tmp();
     writeFileSync(join(dir, RUN_LEDGER_FILE), '{"version":1,"runs":');

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { parseExperimentList, planRepro, runRepro, type ExperimentName, type ReproPlan, type ReproSummary } from '@facet/sdk';
+import { parseExperimentList, planRepro, runRepro, trainReproRun, type ReproPlan, type ReproSummary, type RunTask } from '@facet/sdk';
 import { Flags } from '@oclif/core';
 import { FacetCommand } from '../base.js';
 
@@ -10,7 +10,7 @@ export default class Repro extends FacetCommand {
   static examples = [
     '<%= config.bin %> repro --quick',
     '<%= config.bin %> repro --only margins,partial-fc --seeds 3',
-    '<%= config.bin %> repro --jobs 2 --seeds 1 --out docs/repro/full',
+    '<%= config.bin %> repro --jobs 2 --out docs/repro/full',
     '<%= config.bin %> repro --plan --seeds 3 --out docs/repro/full',
     '<%= config.bin %> repro --data faces/ --out docs/repro-faces',
   ];
@@ -23,27 +23,36 @@ export default class Repro extends FacetCommand {
     'work-dir': Flags.string({ description: 'where training runs go (default runs/repro or runs/repro-quick)' }),
     restart: Flags.boolean({ description: 'retrain runs that already finished instead of resuming' }),
     plan: Flags.boolean({ description: 'list the runs still to train (the run ledger in the report folder) with a time estimate; trains nothing' }),
-    jobs: Flags.integer({ description: 'experiments in flight at once, each in its own process (one wasm engine uses one core)', min: 1, default: 1 }),
+    jobs: Flags.integer({ description: 'training runs in flight at once, each in its own process (one wasm engine uses one core)', min: 1, default: 1 }),
+    'train-run': Flags.string({ description: 'train and record this one run of the --only experiment, nothing else (what each --jobs process does)', hidden: true, dependsOn: ['only'] }),
   };
 
-  async run(): Promise<ReproSummary | ReproPlan> {
+  async run(): Promise<ReproSummary | ReproPlan | { trained: string }> {
     const { flags } = await this.parse(Repro);
     const only = flags.only ? parseExperimentList(flags.only) : undefined;
     const json = this.jsonEnabled();
+    const common = { quick: flags.quick, seeds: flags.seeds, data: flags.data, out: flags.out, workDir: flags['work-dir'], resume: !flags.restart };
     if (flags.plan) {
-      const plan = await planRepro({ quick: flags.quick, only, seeds: flags.seeds, data: flags.data, out: flags.out, resume: !flags.restart });
+      const plan = await planRepro({ ...common, only });
       if (!json) this.renderPlan(plan);
       return plan;
     }
     const log = (line: string) => {
       if (!json) process.stderr.write(`${line}\n`);
     };
-    // --jobs: each task is this same command, limited to its experiments, in a child process; its lines are prefixed
-    const childArgs = (task: ExperimentName[]) => [
+    if (flags['train-run']) {
+      if (only?.length !== 1) this.error('--train-run trains one run of one experiment: give --only a single experiment');
+      await trainReproRun(only[0]!, flags['train-run'], { ...common, onLog: log });
+      return { trained: `${only[0]}/${flags['train-run']}` };
+    }
+    // --jobs: each run is this same command limited to it (--train-run), in a child process; its lines are prefixed
+    const childArgs = (run: RunTask) => [
       process.argv[1]!,
       'repro',
       '--only',
-      task.join(','),
+      run.experiment,
+      '--train-run',
+      run.key,
       '--out',
       flags.out,
       ...(flags.quick ? ['--quick'] : []),
@@ -52,10 +61,10 @@ export default class Repro extends FacetCommand {
       ...(flags['work-dir'] ? ['--work-dir', flags['work-dir']] : []),
       ...(flags.restart ? ['--restart'] : []),
     ];
-    const runTask = (task: ExperimentName[]) =>
+    const runTask = (run: RunTask) =>
       new Promise<void>((done, fail) => {
-        const child = spawn(process.execPath, childArgs(task), { stdio: ['ignore', 'pipe', 'pipe'] });
-        const tag = `[${task.join(',')}]`;
+        const child = spawn(process.execPath, childArgs(run), { stdio: ['ignore', 'pipe', 'pipe'] });
+        const tag = `[${run.experiment}/${run.key}]`;
         const tail: string[] = [];
         for (const stream of [child.stdout, child.stderr]) {
           createInterface({ input: stream }).on('line', (line) => {
@@ -67,18 +76,7 @@ export default class Repro extends FacetCommand {
         child.on('error', fail);
         child.on('close', (code) => (code === 0 ? done() : fail(new Error(`exit code ${code}: ${tail.at(-1) ?? 'no output'}`))));
       });
-    const summary = await runRepro({
-      quick: flags.quick,
-      only,
-      seeds: flags.seeds,
-      data: flags.data,
-      out: flags.out,
-      workDir: flags['work-dir'],
-      resume: !flags.restart,
-      jobs: flags.jobs,
-      runTask,
-      onLog: log,
-    });
+    const summary = await runRepro({ ...common, only, jobs: flags.jobs, runTask, onLog: log });
     if (!json) {
       for (const r of summary.results) this.log(`${r.name.padEnd(16)} ${r.status.padEnd(8)} ${r.seconds.toFixed(0).padStart(5)} s  ${r.findings[0] ?? ''}`);
       this.log(`report  ${summary.report}  (${summary.seconds.toFixed(0)} s)`);

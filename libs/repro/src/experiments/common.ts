@@ -13,7 +13,11 @@ export function experimentDir(opts: ExperimentOptions, name: ExperimentName): st
 
 /** The experiment's ledger of finished runs (kept in the report folder, so it outlives the work folder). */
 export function ledgerFor(opts: ExperimentOptions, name: ExperimentName): RunLedger {
-  return RunLedger.inDir(experimentDir(opts, name), opts.plan && { experiment: name, runs: opts.plan });
+  const dir = experimentDir({ ...opts, outDir: opts.ledgerDir ?? opts.outDir }, name);
+  return RunLedger.inDir(dir, {
+    plan: opts.plan && { experiment: name, runs: opts.plan },
+    trainOnly: opts.trainOnly && new Set(opts.trainOnly),
+  });
 }
 
 /** The experiment's final results.json. */

@@ -96,8 +96,8 @@ export async function partialFcExperiment(opts: ExperimentOptions): Promise<Expe
     });
     saveProgress(opts, result);
   }
-  // the plan trains nothing and writes to a scratch folder: no minute of timing for it
-  const heads = opts.plan ? [] : timePartialFcHead({ ...timing, rates: PFC_RATES });
+  // the plan and the --jobs training processes write to a scratch folder: no minute of timing for them
+  const heads = opts.plan || opts.trainOnly ? [] : timePartialFcHead({ ...timing, rates: PFC_RATES });
   for (const h of heads) {
     result.tables[2]!.rows.push({
       setting: `r = ${h.rate}`,
