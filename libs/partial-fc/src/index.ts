@@ -18,5 +18,6 @@ export {
   type CenterOptimizerOptions,
   type ResolvedCenterOptimizer,
 } from './center-optimizer.js';
+export { fixedInputHeadStep, type FixedInputHeadStep } from './head-step.js';
 export { estimateStepEngineBytes, maxSampledClasses, WASM_HEAP_BYTES, DEFAULT_BLOCK_BYTES } from './memory-estimate.js';
 export { toHalf as encodeFloat16, fromHalf as decodeFloat16 } from './fp16.js';

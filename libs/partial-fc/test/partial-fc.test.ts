@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, tf } from '@facet/engine';
 import { MARGIN_PRESETS, marginLoss, type MarginOptions } from '@facet/heads';
-import { PartialFC, estimateStepEngineBytes, type PartialFCOptions } from '../src/index.js';
+import { PartialFC, estimateStepEngineBytes, fixedInputHeadStep, type PartialFCOptions } from '../src/index.js';
 import { maxAbsDiff, relErr, uniformFloat32 as uniform } from '@facet/test-utils';
 
 beforeAll(async () => {
@@ -234,6 +234,34 @@ describe('engine hygiene and memory', () => {
     expect(() => pfc.forward(x, batch(0, 1000).labels)).toThrow(/needs about .* GiB of engine memory .* lower sampleRate \(now 1\)/);
     expect(tf.memory().numTensors).toBe(n);
     x.dispose();
+  });
+});
+
+describe('fixedInputHeadStep (the timed head step of the repro and the bench)', () => {
+  it('is the public forward/grad/step sequence on fixed embeddings with LCG labels, and leaks no tensor', () => {
+    const opts = { numClasses: 40, embeddingSize: D, sampleRate: 0.3, seed: 5 };
+    const timed = new PartialFC(opts);
+    const twin = new PartialFC(opts);
+    const h = fixedInputHeadStep(timed, B);
+    const fixed = tf.randomNormal([B, D], 0, 1, 'float32', 3);
+    const emb = fixed.dataSync().slice() as Float32Array;
+    fixed.dispose();
+    const before = tf.memory().numTensors;
+    const seen = new Set<string>();
+    for (let i = 0; i < 3; i++) {
+      const labels = h.nextLabels();
+      expect(labels.every((l) => l >= 0 && l < 40)).toBe(true);
+      seen.add(labels.join());
+      h.step();
+      pfcStep(twin, emb, labels);
+    }
+    expect(seen.size).toBe(3);
+    expect(maxAbsDiff(timed.store.exportWeights(), twin.store.exportWeights())).toBe(0);
+    expect(tf.memory().numTensors).toBe(before);
+    h.dispose();
+    expect(tf.memory().numTensors).toBe(before - 1);
+    timed.dispose();
+    twin.dispose();
   });
 });
 

@@ -3,8 +3,7 @@
 // an IResNet step, and the runs were trained at different times on a machine shared with other work. So each
 // sample rate's head step (forward + backward + host update of the sampled centers, fixed embeddings) is timed
 // here, rates interleaved round by round so that a change in the machine's load hits every rate alike.
-import { tf } from '@facet/engine';
-import { maxSampledClasses, PartialFC } from '@facet/partial-fc';
+import { fixedInputHeadStep, maxSampledClasses, PartialFC } from '@facet/partial-fc';
 
 export interface HeadTimingOptions {
   classes: number;
@@ -29,27 +28,15 @@ export interface HeadTiming {
 
 export function timePartialFcHead(o: HeadTimingOptions): HeadTiming[] {
   const heads = o.rates.map((sampleRate) => new PartialFC({ numClasses: o.classes, embeddingSize: o.embeddingSize, sampleRate, seed: 7 }));
-  const x = tf.randomNormal([o.batch, o.embeddingSize], 0, 1, 'float32', 3) as tf.Tensor2D;
-  let s = 12345;
-  const labels = () =>
-    Int32Array.from({ length: o.batch }, () => {
-      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-      return s % o.classes;
-    });
-  const step = (pfc: PartialFC) => {
-    const g = tf.grad((e) => pfc.forward(e as tf.Tensor2D, labels()))(x);
-    g.dataSync();
-    g.dispose();
-    pfc.step();
-  };
+  const steps = heads.map((pfc) => fixedInputHeadStep(pfc, o.batch));
   const times: number[][] = heads.map(() => []);
   try {
-    heads.forEach(step);
+    steps.forEach((h) => h.step());
     for (let round = 0; round < o.rounds; round++) {
-      heads.forEach((pfc, k) => {
+      steps.forEach((h, k) => {
         for (let i = 0; i < o.steps; i++) {
           const t = performance.now();
-          step(pfc);
+          h.step();
           times[k]!.push(performance.now() - t);
         }
       });
@@ -67,7 +54,7 @@ export function timePartialFcHead(o: HeadTimingOptions): HeadTiming[] {
       };
     });
   } finally {
-    x.dispose();
+    steps.forEach((h) => h.dispose());
     heads.forEach((pfc) => pfc.dispose());
   }
 }

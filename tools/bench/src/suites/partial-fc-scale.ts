@@ -10,7 +10,6 @@ import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fmt, markdownTable, runChildScript, summarize, type BenchRow, type Suite } from '../harness.js';
 import { describeTorch, TorchPeer } from '../peers.js';
-import { PFC_CHILD_STEP } from './pfc-child-step.js';
 
 const B = 128;
 const D = 512;
@@ -31,7 +30,7 @@ interface CaseResult {
 const CHILD = `
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { initEngine, tf, PartialFC } from '@facet/sdk';
+import { fixedInputHeadStep, initEngine, tf, PartialFC } from '@facet/sdk';
 const a = JSON.parse(process.argv[1]);
 await initEngine({ backend: 'wasm' });
 let t = performance.now();
@@ -44,7 +43,7 @@ try {
   process.exit(0);
 }
 const initSeconds = (performance.now() - t) / 1000;
-${PFC_CHILD_STEP}
+const { step } = fixedInputHeadStep(pfc, a.B);
 const stepSeconds = [];
 for (let i = 0; i < a.steps + 1; i++) {
   t = performance.now();

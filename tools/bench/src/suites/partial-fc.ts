@@ -6,7 +6,6 @@
 // refused before anything is allocated and reported as such.
 import { DEFAULT_BLOCK_BYTES, estimateStepEngineBytes, maxSampledClasses, WASM_HEAP_BYTES } from '@facet/sdk';
 import { runChildScript, type BenchRow, type Suite } from '../harness.js';
-import { PFC_CHILD_STEP } from './pfc-child-step.js';
 
 const B = 128;
 const D = 512;
@@ -29,14 +28,14 @@ interface CaseResult {
 
 // Runs in a fresh `node --input-type=module` whose cwd is inside the workspace, so '@facet/sdk' resolves to the build.
 const CHILD = `
-import { initEngine, tf, PartialFC } from '@facet/sdk';
+import { fixedInputHeadStep, initEngine, tf, PartialFC } from '@facet/sdk';
 const a = JSON.parse(process.argv[1]);
 await initEngine({ backend: 'wasm' });
 let t = performance.now();
 const pfc = new PartialFC({ numClasses: a.C, embeddingSize: a.D, sampleRate: a.rate, seed: 7,
   optimizer: { type: 'sgd', lr: 0.1, momentum: 0.9, weightDecay: 5e-4 } });
 const initSeconds = (performance.now() - t) / 1000;
-${PFC_CHILD_STEP}
+const { step } = fixedInputHeadStep(pfc, a.B);
 const base = tf.memory().numBytes;
 t = performance.now();
 const prof = await tf.profile(step); // warm-up step, profiled for the engine peak
