@@ -76,11 +76,15 @@ function quickAndSeeds(opts: ReproOptions): { quick: boolean; seeds: number } {
   return { quick, seeds };
 }
 
+/** The report folder (default docs/repro) and the work folder of the training runs (default runs/repro(-quick)). */
+function folders(opts: ReproOptions, quick: boolean): { outDir: string; workDir: string } {
+  return { outDir: resolve(opts.out ?? 'docs/repro'), workDir: resolve(opts.workDir ?? (quick ? 'runs/repro-quick' : 'runs/repro')) };
+}
+
 export async function runRepro(opts: ReproOptions = {}): Promise<ReproSummary> {
   const { quick, seeds } = quickAndSeeds(opts);
   const only = opts.only ?? [...EXPERIMENT_NAMES];
-  const outDir = resolve(opts.out ?? 'docs/repro');
-  const workDir = resolve(opts.workDir ?? (quick ? 'runs/repro-quick' : 'runs/repro'));
+  const { outDir, workDir } = folders(opts, quick);
   mkdirSync(outDir, { recursive: true });
   const jobs = opts.jobs ?? 1;
   if (!Number.isInteger(jobs) || jobs < 1) throw new Error(`--jobs must be an integer ≥ 1 (got ${jobs})`);
@@ -128,8 +132,7 @@ async function trainInParallel(opts: ReproOptions, jobs: number): Promise<Array<
 export async function trainReproRun(experiment: ExperimentName, key: string, opts: Omit<ReproOptions, 'only' | 'jobs' | 'runTask'> = {}): Promise<void> {
   if (!LEDGER_EXPERIMENTS.includes(experiment)) throw new Error(`--train-run: ${experiment} keeps no run ledger; choose one of ${LEDGER_EXPERIMENTS.join(', ')}`);
   const { quick, seeds } = quickAndSeeds(opts);
-  const outDir = resolve(opts.out ?? 'docs/repro');
-  const workDir = resolve(opts.workDir ?? (quick ? 'runs/repro-quick' : 'runs/repro'));
+  const { outDir, workDir } = folders(opts, quick);
   const scratch = mkdtempSync(join(tmpdir(), 'facet-repro-run-'));
   await initEngine({ backend: 'wasm' });
   try {
@@ -158,7 +161,7 @@ export const LEDGER_EXPERIMENTS: readonly ExperimentName[] = ['margins', 'subcen
  */
 export async function planRepro(opts: ReproOptions = {}): Promise<ReproPlan> {
   const { quick, seeds } = quickAndSeeds(opts);
-  const outDir = resolve(opts.out ?? 'docs/repro');
+  const { outDir } = folders(opts, quick);
   const tmp = mkdtempSync(join(tmpdir(), 'facet-repro-plan-'));
   await initEngine({ backend: 'wasm' });
   try {
