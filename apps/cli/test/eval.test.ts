@@ -75,5 +75,6 @@ describe('facet eval --embeddings', () => {
     const noModel = facet(['eval', '--bin', 'lfw.bin']);
     expect(noModel.stderr).toMatch(/pass the model folder/);
     expect(noModel.stderr).not.toMatch(/at .*\.js:\d+/);
+    expect(facet(['eval', 'some-model', '--pairs', 'pairs.txt']).stderr).toMatch(/--pairs needs --root/);
   });
 });

@@ -24,6 +24,7 @@ import {
 import { Args, Flags } from '@oclif/core';
 import { countProgress } from '../render/progress.js';
 import { FacetCommand } from '../base.js';
+import { anyPairSet, checkPairSetFlags, pairSetFlags, pairSets } from '../pair-sets.js';
 
 // Models and datasets come from @facet/backbones and @facet/data through the SDK. They are looked up at run time
 // so that `--embeddings` (which needs neither) keeps working in a build where those libs are missing or changed.
@@ -79,14 +80,10 @@ export default class Eval extends FacetCommand {
     model: Args.string({ description: 'model folder (as saved by facet train); not needed with --embeddings', required: false }),
   };
   static flags = {
-    bin: Flags.string({ description: 'insightface verification .bin (repeat for several sets)', multiple: true }),
-    pairs: Flags.string({ description: 'LFW-style pairs.txt (with --root)' }),
-    root: Flags.string({ description: 'image folder the --pairs entries refer to' }),
+    ...pairSetFlags({ syntheticPairs: 600, syntheticDescription: 'also verify on held-out synthetic pairs (the built-in data npm start trains on)' }),
     embeddings: Flags.string({ description: '.npy of [N, dim] embeddings made elsewhere (float32/float64)' }),
     'pairs-index': Flags.string({ description: 'JSON pairs over --embeddings rows: [[i, j, same], …] or {"issame": […]} (.bin order)' }),
     labels: Flags.string({ description: 'JSON with "labels" (or a plain array) for identification on --embeddings (default: the .json beside the .npy)' }),
-    synthetic: Flags.boolean({ description: 'also verify on held-out synthetic pairs (the built-in data npm start trains on)' }),
-    'synthetic-pairs': Flags.integer({ description: 'number of synthetic pairs (half genuine)', default: 600, min: 20 }),
     identify: Flags.string({ description: 'image folder (one sub-folder per identity) for 1:N identification' }),
     out: Flags.string({ char: 'o', description: 'folder for plots and results.json', default: 'facet-eval' }),
     flip: Flags.boolean({ description: 'flip test: embed image + mirror (insightface); --no-flip to disable', default: true, allowNo: true }),
@@ -100,14 +97,14 @@ export default class Eval extends FacetCommand {
 
   async run(): Promise<EvalResult> {
     const { args, flags } = await this.parse(Eval);
-    const needsModel = Boolean(flags.bin?.length || flags.pairs || flags.identify || flags.synthetic);
+    const needsModel = anyPairSet(flags) || Boolean(flags.identify);
     if (!needsModel && !flags.embeddings) {
       throw new Error(
         'nothing to evaluate: pass --bin, --pairs with --root, --identify or --synthetic (with a model folder), or --embeddings with --pairs-index / --labels.',
       );
     }
     if (needsModel && !args.model) throw new Error('--bin, --pairs, --identify and --synthetic embed images: pass the model folder as the first argument.');
-    if (flags.pairs && !flags.root) throw new Error('--pairs needs --root, the folder its image names refer to.');
+    checkPairSetFlags(flags);
     if ((flags['pairs-index'] || flags.labels) && !flags.embeddings) throw new Error('--pairs-index and --labels refer to rows of --embeddings; pass --embeddings emb.npy.');
     await initEngine({ backend: flags.backend as BackendChoice });
 
@@ -126,13 +123,11 @@ export default class Eval extends FacetCommand {
       const model = await api('loadBackbone')(args.model!);
       try {
         const size = { imageSize: model.inputSize };
-        const sets: Array<{ name: string; load: () => Promise<PairImages> }> = [
-          ...(flags.bin ?? []).map((p) => ({ name: basename(p).replace(/\.bin$/i, ''), load: () => api('loadBin')(p, size) })),
-          ...(flags.pairs ? [{ name: basename(flags.pairs).replace(/\.[^.]+$/, ''), load: () => api('loadPairs')(flags.pairs!, flags.root!, size) }] : []),
-          ...(flags.synthetic
-            ? [{ name: 'synthetic', load: async () => api('syntheticVerificationSet')({ ...size, pairs: flags['synthetic-pairs'], seed: flags.seed }) }]
-            : []),
-        ];
+        const sets = pairSets<PairImages>(flags, model.inputSize, {
+          loadBin: (p, o) => api('loadBin')(p, o),
+          loadPairs: (p, root, o) => api('loadPairs')(p, root, o),
+          syntheticVerificationSet: (o) => api('syntheticVerificationSet')(o),
+        });
         for (const s of sets) {
           const set = await s.load();
           const skipped = (set as { skipped?: string[] }).skipped;

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import {
   buildUiCenter,
   imageQualities,
@@ -27,6 +27,7 @@ import {
 import { Args, Flags } from '@oclif/core';
 import { countProgress } from '../render/progress.js';
 import { FacetCommand } from '../base.js';
+import { anyPairSet, checkPairSetFlags, pairSetFlags, pairSets } from '../pair-sets.js';
 
 export interface QualityUiInfo {
   source: string | null;
@@ -85,11 +86,7 @@ export default class Quality extends FacetCommand {
   static flags = {
     out: Flags.string({ char: 'o', description: 'per-image scores: .csv or .json', default: 'quality.csv' }),
     erc: Flags.boolean({ description: 'error-versus-reject curves on verification pairs (--pairs/--bin/--synthetic)' }),
-    pairs: Flags.string({ description: 'LFW-style pairs.txt (with --root)' }),
-    root: Flags.string({ description: 'image folder the --pairs entries refer to' }),
-    bin: Flags.string({ description: 'insightface verification .bin (repeatable)', multiple: true }),
-    synthetic: Flags.boolean({ description: 'held-out synthetic pairs' }),
-    'synthetic-pairs': Flags.integer({ description: 'number of synthetic pairs (half genuine)', default: 2000, min: 20 }),
+    ...pairSetFlags({ syntheticPairs: 2000, syntheticDescription: 'held-out synthetic pairs' }),
     degrade: Flags.string({ description: 'mix in very-low-resolution images: this fraction of images shrunk to --degrade-size px and restored', default: '0' }),
     'degrade-size': Flags.string({ description: 'side range in px of the degraded images, min,max', default: '6,16' }),
     fmr: Flags.string({ description: 'target FMR of the ERC (repeatable)', multiple: true, default: ['1e-2', '1e-3'] }),
@@ -108,11 +105,11 @@ export default class Quality extends FacetCommand {
 
   async run(): Promise<QualityImagesResult | QualityErcResult> {
     const { args, flags } = await this.parse(Quality);
-    const setFlags = Boolean(flags.pairs || flags.bin?.length || flags.synthetic);
+    const setFlags = anyPairSet(flags);
     if (flags.erc && !setFlags) throw new Error('--erc needs verification pairs: --pairs with --root, --bin, or --synthetic.');
     if (!flags.erc && setFlags) throw new Error('--pairs/--bin/--synthetic are for error-versus-reject curves: add --erc.');
     if (!flags.erc && !args.images && !flags['save-ui']) throw new Error('pass a folder of images to score, --erc with verification pairs, or --save-ui to only store the UI centre.');
-    if (flags.pairs && !flags.root) throw new Error('--pairs needs --root, the folder its image names refer to.');
+    checkPairSetFlags(flags);
     if (!/\.(csv|json)$/i.test(flags.out)) throw new Error(`--out ${flags.out} must end in .csv or .json.`);
     const num = (name: string, v: string, lo: number, hi: number) => {
       const x = Number(v);
@@ -139,11 +136,7 @@ export default class Quality extends FacetCommand {
       if (flags.erc) {
         const out = resolve(flags['plots-dir']);
         const result: QualityErcResult = { mode: 'erc', model: resolve(args.model), ui, sets: [], out };
-        const sets: Array<{ name: string; load: () => Promise<QualityPairs> }> = [
-          ...(flags.bin ?? []).map((p) => ({ name: basename(p).replace(/\.bin$/i, ''), load: () => loadBin(p, { imageSize: size }) })),
-          ...(flags.pairs ? [{ name: basename(flags.pairs).replace(/\.[^.]+$/, ''), load: () => loadPairs(flags.pairs!, flags.root!, { imageSize: size }) }] : []),
-          ...(flags.synthetic ? [{ name: 'synthetic', load: async () => syntheticVerificationSet({ imageSize: size, pairs: flags['synthetic-pairs'], seed: flags.seed }) }] : []),
-        ];
+        const sets = pairSets<QualityPairs>(flags, size, { loadBin, loadPairs, syntheticVerificationSet });
         for (const s of sets) {
           let set = await s.load();
           let flagsLow: boolean[] | undefined;
