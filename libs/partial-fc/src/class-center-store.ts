@@ -7,7 +7,8 @@ import { Xoshiro128 } from './rng.js';
 
 export type CenterStorage = 'float32' | 'float16';
 
-export interface ClassCenterStoreOptions {
+/** What both stores hold: the shape of the centres, their element type, optimizer slots and initialisation. */
+export interface CenterStoreLayout {
   numClasses: number;
   embeddingSize: number;
   /** Sub-centres per class (Sub-center ArcFace K). Default 1. */
@@ -19,6 +20,9 @@ export interface ClassCenterStoreOptions {
   /** Standard deviation of the N(0, σ²) initialisation (insightface: 0.01). */
   initStd?: number;
   seed?: number;
+}
+
+export interface ClassCenterStoreOptions extends CenterStoreLayout {
   /** Upper bound of one storage shard in bytes (default 256 MiB); tests use small values. */
   maxShardBytes?: number;
 }

@@ -11,24 +11,14 @@
 // The values differ from ClassCenterStore's (which draws one stream per 256 MiB shard); both are N(0, σ²) i.i.d.
 import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync, writeSync, fsyncSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CenterStorage } from './class-center-store.js';
+import type { CenterStorage, CenterStoreLayout } from './class-center-store.js';
 import { halfTable, toHalf } from './fp16.js';
 import { Xoshiro128 } from './rng.js';
 
-export interface DiskCenterStoreOptions {
+/** `storage` is the element type of the centre file; optimizer slots are always float32 files. */
+export interface DiskCenterStoreOptions extends CenterStoreLayout {
   /** Directory holding the store's files (created if missing). */
   directory: string;
-  numClasses: number;
-  embeddingSize: number;
-  /** Sub-centres per class, default 1. */
-  subCenters?: number;
-  /** Element type of the centre file; optimizer slots are always float32. Default float32. */
-  storage?: CenterStorage;
-  /** Optimizer slots kept per row, e.g. ['momentum']. */
-  slots?: readonly string[];
-  /** σ of the N(0, σ²) initialisation (insightface: 0.01). */
-  initStd?: number;
-  seed?: number;
   /**
    * 'create' (default): start a new store, replacing the files of any previous one in the directory.
    * 'open': continue the store found there (its meta.json must match these options).

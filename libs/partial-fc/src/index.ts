@@ -5,6 +5,7 @@ export {
   ClassCenterStore,
   DEFAULT_MAX_SHARD_BYTES,
   type ClassCenterStoreOptions,
+  type CenterStoreLayout,
   type CenterStorage,
 } from './class-center-store.js';
 export { DiskClassCenterStore, type DiskCenterStoreOptions } from './disk-center-store.js';
