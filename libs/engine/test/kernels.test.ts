@@ -43,30 +43,34 @@ function tol(ref: ArrayLike<number>): number {
   return 2e-5 * Math.max(1, maxAbs(ref));
 }
 
+type Shape4 = [number, number, number, number];
+
+/** d/dx and d/dW of the scalar f(x, W) on wasm (Facet's kernels) against tfjs's cpu backend, to 2e-5 relative. */
+async function expectGradsMatchCpu(label: string, x: [Float32Array, Shape4], w: [Float32Array, Shape4], f: (x: tf.Tensor4D, w: tf.Tensor4D) => tf.Scalar) {
+  const compute = () => {
+    const [gx, gw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => f(a as tf.Tensor4D, b as tf.Tensor4D))([tf.tensor4d(...x), tf.tensor4d(...w)]);
+    return [gx!, gw!];
+  };
+  const ref = await onBackend('cpu', compute);
+  const got = await onBackend('wasm', compute);
+  const dx = maxAbsDiff(got[0]!, ref[0]!);
+  const dw = maxAbsDiff(got[1]!, ref[1]!);
+  console.log(`${label}: max|dx diff| ${dx.toExponential(2)}, max|dW diff| ${dw.toExponential(2)}`);
+  expect(dx).toBeLessThan(tol(ref[0]!));
+  expect(dw).toBeLessThan(tol(ref[1]!));
+}
+
 describe('Conv2D gradients (Conv2DBackpropFilter added, Conv2DBackpropInput replaced)', () => {
   for (const c of convCases) {
     const name = `x=${c.x} k=${c.k} cout=${c.cout} stride=${c.stride} pad=${JSON.stringify(c.pad)}`;
     it(name, async () => {
+      const wShape: Shape4 = [c.k, c.k, c.x[3], c.cout];
       const xs = randomArray(c.x.reduce((a, b) => a * b), 1);
-      const wShape: [number, number, number, number] = [c.k, c.k, c.x[3], c.cout];
       const ws = randomArray(wShape.reduce((a, b) => a * b), 2);
-      const compute = () => {
-        const x = tf.tensor4d(xs, c.x);
-        const w = tf.tensor4d(ws, wShape);
-        const f = (a: tf.Tensor, b: tf.Tensor) => {
-          const y = tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad);
-          return tf.sum(tf.mul(y, tf.sin(y)));
-        };
-        const [gx, gw] = tf.grads(f)([x, w]);
-        return [gx!, gw!];
-      };
-      const ref = await onBackend('cpu', compute);
-      const got = await onBackend('wasm', compute);
-      const dx = maxAbsDiff(got[0]!, ref[0]!);
-      const dw = maxAbsDiff(got[1]!, ref[1]!);
-      console.log(`conv2d ${name}: max|dx diff| ${dx.toExponential(2)}, max|dW diff| ${dw.toExponential(2)}`);
-      expect(dx).toBeLessThan(tol(ref[0]!));
-      expect(dw).toBeLessThan(tol(ref[1]!));
+      await expectGradsMatchCpu(`conv2d ${name}`, [xs, c.x], [ws, wShape], (x, w) => {
+        const y = tf.conv2d(x, w, c.stride, c.pad);
+        return tf.sum(tf.mul(y, tf.sin(y)));
+      });
     });
   }
 });
@@ -161,23 +165,10 @@ describe('DepthwiseConv2dNative gradients (added)', () => {
   for (const c of cases) {
     const name = `x=${c.x} k=${c.k} multiplier=${c.m} stride=${c.stride} pad=${JSON.stringify(c.pad)}`;
     it(name, async () => {
+      const wShape: Shape4 = [c.k, c.k, c.x[3], c.m];
       const xs = randomArray(c.x.reduce((a, b) => a * b), 7);
-      const wShape: [number, number, number, number] = [c.k, c.k, c.x[3], c.m];
       const ws = randomArray(wShape.reduce((a, b) => a * b), 8);
-      const compute = () => {
-        const x = tf.tensor4d(xs, c.x);
-        const w = tf.tensor4d(ws, wShape);
-        const f = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad)));
-        const [gx, gw] = tf.grads(f)([x, w]);
-        return [gx!, gw!];
-      };
-      const ref = await onBackend('cpu', compute);
-      const got = await onBackend('wasm', compute);
-      const dx = maxAbsDiff(got[0]!, ref[0]!);
-      const dw = maxAbsDiff(got[1]!, ref[1]!);
-      console.log(`depthwise ${name}: max|dx diff| ${dx.toExponential(2)}, max|dW diff| ${dw.toExponential(2)}`);
-      expect(dx).toBeLessThan(tol(ref[0]!));
-      expect(dw).toBeLessThan(tol(ref[1]!));
+      await expectGradsMatchCpu(`depthwise ${name}`, [xs, c.x], [ws, wShape], (x, w) => tf.sum(tf.square(tf.depthwiseConv2d(x, w, c.stride, c.pad))));
     });
   }
 });
