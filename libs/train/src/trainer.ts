@@ -2,18 +2,17 @@
 // softmax, or a two-view loss) → clipped backbone gradients → SGD/AdamW, with a per-step polynomial-warmup LR,
 // atomic checkpoints that resume bit-for-bit, NaN protection and a JSON-lines log.
 import { join, resolve } from 'node:path';
-import { createBackbone } from '@facet/backbones';
 import type { Batch, FaceDataset } from '@facet/data';
 import { initEngine, tf } from '@facet/engine';
-import { ConfigError, effectiveLr, mergeConfig, DEFAULT_CONFIG, type TrainConfig } from './config.js';
-import { makeLoader, openTrainingDataset, openValidationSet, validationLabel } from './datasets.js';
+import { ConfigError, mergeConfig, DEFAULT_CONFIG, type TrainConfig } from './config.js';
+import { makeLoader } from './datasets.js';
 import { estimateTrainingMemory, WASM_HEAP_BUDGET } from './memory.js';
-import { makeObjective } from './objectives.js';
 import { clipByGlobalNorm, makeOptimizer, type OptimizerState } from './optimizer.js';
 import { optimizerSlotNames } from './optimizer-slots.js';
 import { recognizabilityAddition, type RecognizabilityAddition } from './recognizability.js';
 import { backboneWeights, resumeLatest, runSchedule, saveRunCheckpoint } from './run-checkpoint.js';
 import { prepareOutput, startOutput } from './run-files.js';
+import { openRunInputs } from './run-inputs.js';
 import { finishRun, RunProgress, RunValidation } from './run-progress.js';
 import { polynomialWarmupLr } from './schedule.js';
 import type { ValidationResult } from './validation.js';
@@ -89,14 +88,7 @@ export async function train(config: TrainConfig, opts: TrainRunOptions = {}): Pr
   const engine = await initEngine({ backend: cfg.backend });
   emit({ type: 'info', message: `backend ${engine.backend}` });
 
-  const dataset: FaceDataset = opts.dataset ?? (await openTrainingDataset(cfg, (m) => emit({ type: 'warning', message: m })));
-  if (cfg.batchSize > dataset.size) {
-    throw new ConfigError(`batchSize ${cfg.batchSize} is larger than the dataset (${dataset.size} images in ${dataset.name}); use a smaller --batch-size`);
-  }
-  const valSets = await Promise.all(cfg.valTargets.map(async (t) => ({ ...(await openValidationSet(t, cfg)), name: validationLabel(t) })));
-  const backbone = createBackbone(cfg.network, { embeddingSize: cfg.embeddingSize, inputSize: cfg.inputSize, width: cfg.width, dropout: cfg.dropout, seed: cfg.seed });
-  let lrNow = effectiveLr(cfg);
-  const objective = makeObjective(cfg, dataset.numClasses, () => lrNow);
+  const { dataset, valSets, backbone, objective, lr } = await openRunInputs(cfg, opts);
   let rer: RecognizabilityAddition | undefined;
   try {
     rer = cfg.recognizability ? recognizabilityAddition(cfg, backbone, objective) : undefined;
@@ -161,7 +153,7 @@ export async function train(config: TrainConfig, opts: TrainRunOptions = {}): Pr
     const ts = performance.now();
     const batch = await loader.next();
     opts.hooks?.beforeStep?.(batch, step);
-    lrNow = polynomialWarmupLr(step, baseLr, warmupSteps, totalSteps, cfg.lrPower);
+    lr.now = polynomialWarmupLr(step, baseLr, warmupSteps, totalSteps, cfg.lrPower);
     // BN running stats change in the forward: keep a copy so a bad step leaves no trace
     const bnBackup = backbone.batchNorms().flatMap((l) => [tf.clone(l.runningMean), tf.clone(l.runningVar)]);
     const { value, grads } = tf.variableGrads(() => lossOf(batch, step), vars);
@@ -173,8 +165,8 @@ export async function train(config: TrainConfig, opts: TrainRunOptions = {}): Pr
     const clipped = clipByGlobalNorm(backboneGrads, cfg.clipGradNorm);
     const finite = Number.isFinite(loss) && Number.isFinite(clipped.norm);
     if (finite) {
-      optimizer.apply({ ...clipped.grads, ...headGrads }, lrNow);
-      objective.afterStep(lrNow);
+      optimizer.apply({ ...clipped.grads, ...headGrads }, lr.now);
+      objective.afterStep(lr.now);
       rer?.afterStep();
     } else {
       backbone.batchNorms().forEach((l, i) => {
@@ -194,7 +186,7 @@ export async function train(config: TrainConfig, opts: TrainRunOptions = {}): Pr
 
     const parts = rer?.lastParts();
     const riLog = parts ? { ri: { regression: +parts.regression.toFixed(5), diversion: +parts.diversion.toFixed(5), attention: +parts.attention.toFixed(5), meanIndex: +parts.meanIndex.toFixed(4) } } : {};
-    progress.applied(step, (performance.now() - ts) / 1000, { loss, accuracy: objective.accuracy(), lr: lrNow, gradNorm: clipped.norm }, {}, riLog);
+    progress.applied(step, (performance.now() - ts) / 1000, { loss, accuracy: objective.accuracy(), lr: lr.now, gradNorm: clipped.norm }, {}, riLog);
     const done = step + 1;
     if (progress.checkpointDue(done)) save(done);
     if (progress.validationDue(done)) await validation.run(backbone, done);

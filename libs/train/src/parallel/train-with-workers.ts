@@ -5,17 +5,15 @@
 // The main thread keeps its own backbone copy, refreshed from replica 0 for validation, checkpoints and export.
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { createBackbone } from '@facet/backbones';
-import type { FaceDataset } from '@facet/data';
 import { initEngine, tf } from '@facet/engine';
-import { ConfigError, DEFAULT_CONFIG, effectiveLr, mergeConfig, type TrainConfig } from '../config.js';
-import { makeLoader, openTrainingDataset, openValidationSet, validationLabel } from '../datasets.js';
+import { ConfigError, DEFAULT_CONFIG, mergeConfig, type TrainConfig } from '../config.js';
+import { makeLoader } from '../datasets.js';
 import { estimateTrainingMemory, WASM_HEAP_BUDGET } from '../memory.js';
-import { makeObjective } from '../objectives.js';
 import { makeOptimizer, type BackboneOptimizer, type OptimizerState } from '../optimizer.js';
 import { optimizerSlotNames } from '../optimizer-slots.js';
 import { backboneWeights, resumeLatest, runSchedule, saveRunCheckpoint } from '../run-checkpoint.js';
 import { prepareOutput, startOutput } from '../run-files.js';
+import { openRunInputs } from '../run-inputs.js';
 import { finishRun, RunProgress, RunValidation } from '../run-progress.js';
 import { polynomialWarmupLr } from '../schedule.js';
 import type { StepReport, TrainEvent, TrainRunOptions, TrainSummary } from '../trainer.js';
@@ -38,10 +36,6 @@ export async function trainWithWorkers(config: TrainConfig, opts: TrainRunOption
   const engine = await initEngine({ backend: cfg.backend });
   emit({ type: 'info', message: `backend ${engine.backend}` });
 
-  const dataset: FaceDataset = opts.dataset ?? (await openTrainingDataset(cfg, (m) => emit({ type: 'warning', message: m })));
-  if (cfg.batchSize > dataset.size) {
-    throw new ConfigError(`batchSize ${cfg.batchSize} is larger than the dataset (${dataset.size} images in ${dataset.name}); use a smaller --batch-size`);
-  }
   if (cfg.batchSize < 2 * W) {
     throw new ConfigError(`batchSize ${cfg.batchSize} with workers=${W}: every worker needs at least 2 images per step (BatchNorm); use --batch-size ${2 * W} or more, or fewer --workers`);
   }
@@ -49,10 +43,7 @@ export async function trainWithWorkers(config: TrainConfig, opts: TrainRunOption
   if (W > cores) {
     emit({ type: 'warning', message: `workers=${W} exceeds the ${cores} CPU cores: the replicas run in lock-step (synchronized BatchNorm), so each waits for the descheduled ones; use --workers ${cores} or fewer` });
   }
-  const valSets = await Promise.all(cfg.valTargets.map(async (t) => ({ ...(await openValidationSet(t, cfg)), name: validationLabel(t) })));
-  const backbone = createBackbone(cfg.network, { embeddingSize: cfg.embeddingSize, inputSize: cfg.inputSize, width: cfg.width, dropout: cfg.dropout, seed: cfg.seed });
-  let lrNow = effectiveLr(cfg);
-  const objective = makeObjective(cfg, dataset.numClasses, () => lrNow);
+  const { dataset, valSets, backbone, objective, lr } = await openRunInputs(cfg, opts);
   const headVars = objective.variables();
   // the head's variables (softmax FC) are updated here; the backbone's by every replica with the same optimizer
   const headOptimizer: BackboneOptimizer = makeOptimizer(cfg, headVars);
@@ -136,11 +127,11 @@ export async function trainWithWorkers(config: TrainConfig, opts: TrainRunOption
       const ts = performance.now();
       const batch = await loader.next();
       opts.hooks?.beforeStep?.(batch, step);
-      lrNow = polynomialWarmupLr(step, baseLr, warmupSteps, totalSteps, cfg.lrPower);
-      const r = await group.step(batch.images, batch.views2, lrNow, (emb, emb2) => objective.loss(emb, batch.labels, emb2), headVars);
+      lr.now = polynomialWarmupLr(step, baseLr, warmupSteps, totalSteps, cfg.lrPower);
+      const r = await group.step(batch.images, batch.views2, lr.now, (emb, emb2) => objective.loss(emb, batch.labels, emb2), headVars);
       if (r.finite) {
-        headOptimizer.apply(r.headGrads, lrNow);
-        objective.afterStep(lrNow);
+        headOptimizer.apply(r.headGrads, lr.now);
+        objective.afterStep(lr.now);
       }
       tf.dispose(Object.values(r.headGrads));
       if (!r.finite) {
@@ -150,7 +141,7 @@ export async function trainWithWorkers(config: TrainConfig, opts: TrainRunOption
         }
         continue;
       }
-      progress.applied<ParallelStepReport>(step, (performance.now() - ts) / 1000, { loss: r.loss, accuracy: objective.accuracy(), lr: lrNow, gradNorm: r.gradNorm }, { replicaTensors: r.replicaTensors, phases: r.phases });
+      progress.applied<ParallelStepReport>(step, (performance.now() - ts) / 1000, { loss: r.loss, accuracy: objective.accuracy(), lr: lr.now, gradNorm: r.gradNorm }, { replicaTensors: r.replicaTensors, phases: r.phases });
       const done = step + 1;
       if (progress.checkpointDue(done)) await save(done);
       if (progress.validationDue(done)) await runValidation(done);
