@@ -105,6 +105,12 @@ describe('report', () => {
     expect(reproCommand({ ...base, outDir: resolve('docs/repro') }, 'margins')).toBe('facet repro --only margins --seeds 1');
     expect(reproCommand({ ...base, outDir: resolve('docs/repro/full') }, 'margins')).toBe('facet repro --only margins --seeds 1 --out docs/repro/full');
   });
+  it('a row averaged over seeds shows every seed it ran in its command', async () => {
+    const { commandOverSeeds } = await import('../src/experiments/common.js');
+    const cmd = 'facet train --head arcface --seed 2050 --num-epoch 12';
+    expect(commandOverSeeds(cmd, [2048, 2049, 2050])).toBe('facet train --head arcface --seed {2048,2049,2050} --num-epoch 12');
+    expect(commandOverSeeds('facet train --seed 2048', [2048])).toBe('facet train --seed 2048');
+  });
   it('validates --only', () => {
     expect(parseExperimentList('margins, subcenter')).toEqual(['margins', 'subcenter']);
     expect(() => parseExperimentList('margin')).toThrow(/unknown experiment "margin"/);

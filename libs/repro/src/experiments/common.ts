@@ -45,6 +45,14 @@ export function seedList(opts: ExperimentOptions): number[] {
   return Array.from({ length: opts.seeds }, (_, i) => 2048 + i);
 }
 
+/**
+ * The training command of a row averaged over seeds, which is one run per seed: `--seed 2048` becomes
+ * `--seed {2048,2049,2050}` (the shell's brace notation). A one-seed row keeps its seed.
+ */
+export function commandOverSeeds(command: string, seeds: readonly number[]): string {
+  return seeds.length > 1 ? command.replace(/--seed \d+/, `--seed {${seeds.join(',')}}`) : command;
+}
+
 export const pct = (x: number) => 100 * x;
 
 /** A path as the user would type it from the working directory (commands in the report stay portable). */

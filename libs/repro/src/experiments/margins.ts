@@ -8,7 +8,7 @@ import { sizesFor } from '../sizes.js';
 import { runFingerprint } from '../run-ledger.js';
 import { aggregate, baseConfig, trainAndMeasure, trainCommand } from '../training-run.js';
 import type { ExperimentOptions, ExperimentResult, ResultRow } from '../types.js';
-import { experimentDir, ledgerFor, pct, reproCommand, saveProgress, saveResult, seedList, verdict } from './common.js';
+import { commandOverSeeds, experimentDir, ledgerFor, pct, reproCommand, saveProgress, saveResult, seedList, verdict } from './common.js';
 
 export const MARGIN_HEADS: HeadName[] = ['softmax', 'cosface', 'arcface', 'combined'];
 const KEYS = ['accuracy', 'tarAt1e1', 'tarAt1e2', 'auc'];
@@ -45,7 +45,7 @@ export async function marginsExperiment(opts: ExperimentOptions): Promise<Experi
       values: { 'accuracy %': pct(values.accuracy!), 'TAR@FAR=1e-1 %': pct(values.tarAt1e1 ?? NaN), 'TAR@FAR=1e-2 %': pct(values.tarAt1e2 ?? NaN), AUC: values.auc! },
       std: { 'accuracy %': pct(std.accuracy!), 'TAR@FAR=1e-1 %': pct(std.tarAt1e1 ?? NaN), 'TAR@FAR=1e-2 %': pct(std.tarAt1e2 ?? NaN), AUC: std.auc! },
       seeds: opts.seeds,
-      command: `${command.replace(/--seed \d+/, '--seed <2048..>')}  (${reproCommand(opts, 'margins')})`,
+      command: `${commandOverSeeds(command, seedList(opts))} (${reproCommand(opts, 'margins')})`,
     };
     result.tables[0]!.rows.push(row);
     saveProgress(opts, result);

@@ -11,7 +11,7 @@ import { sizesFor } from '../sizes.js';
 import { runFingerprint } from '../run-ledger.js';
 import { aggregate, baseConfig, trainAndMeasure, trainCommand } from '../training-run.js';
 import type { ExperimentOptions, ExperimentResult, ResultRow } from '../types.js';
-import { experimentDir, ledgerFor, pct, reproCommand, saveProgress, saveResult, seedList, verdict } from './common.js';
+import { commandOverSeeds, experimentDir, ledgerFor, pct, reproCommand, saveProgress, saveResult, seedList, verdict } from './common.js';
 import { timePartialFcHead } from './pfc-head-timing.js';
 
 export const PFC_RATES = [1, 0.3, 0.1, 0.05];
@@ -58,7 +58,7 @@ export async function partialFcExperiment(opts: ExperimentOptions): Promise<Expe
     let command = '';
     for (const seed of seeds) {
       const cfg = baseConfig(sizes, data.spec, join(opts.workDir, 'partial-fc', `${tag}-r${rate}-s${seed}`), seed, { head: 'arcface', sampleRate: rate });
-      command = trainCommand(cfg, ['network', 'width', 'inputSize', 'sampleRate', 'numEpoch', 'dataset', 'seed']);
+      command = commandOverSeeds(trainCommand(cfg, ['network', 'width', 'inputSize', 'sampleRate', 'numEpoch', 'dataset', 'seed']), seeds);
       // the long-tailed and conflict wrappers are derived from the seed-free training set: the tag names them
       rows.push(await ledger.measure(`${tag}-r${rate}-s${seed}`, runFingerprint(cfg, { data: tag, images: ds.size }), opts.resume, keys, ds.size * cfg.numEpoch, () => trainAndMeasure(opts, cfg, ds, data.verification)));
     }

@@ -14,7 +14,7 @@ import { experimentData } from '../experiment-data.js';
 import { sizesFor } from '../sizes.js';
 import { aggregate, baseConfig, trainAndMeasure, trainCommand } from '../training-run.js';
 import type { ExperimentOptions, ExperimentResult } from '../types.js';
-import { experimentDir, pct, reproCommand, saveResult, seedList, shownPath, verdict } from './common.js';
+import { commandOverSeeds, experimentDir, pct, reproCommand, saveResult, seedList, shownPath, verdict } from './common.js';
 
 export const LOW_RESOLUTION = { fraction: 0.3, minSize: 4, maxSize: 8 };
 
@@ -105,7 +105,7 @@ export async function recognizabilityExperiment(opts: ExperimentOptions): Promis
     let command = '';
     for (const seed of seeds) {
       const cfg = baseConfig(sizes, data.spec, join(opts.workDir, 'recognizability', `${over.recognizability ? 'rer' : 'lowres'}-s${seed}`), seed, over);
-      command = trainCommand(cfg, ['network', 'width', 'inputSize', 'embeddingSize', 'dataset', ...keys]);
+      command = commandOverSeeds(trainCommand(cfg, ['network', 'width', 'inputSize', 'embeddingSize', 'dataset', ...keys]), seeds);
       const m = await trainAndMeasure(opts, cfg, data.train, data.verification);
       const quality = over.recognizability ? storedQuality(m.modelDir) : await uiQuality(m.modelDir, uiImages);
       const e = await measureLowResolution(m.modelDir, low, quality, serFiqSamples);

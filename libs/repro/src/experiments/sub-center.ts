@@ -11,7 +11,7 @@ import { sizesFor } from '../sizes.js';
 import { runFingerprint } from '../run-ledger.js';
 import { aggregate, baseConfig, trainAndMeasure, trainCommand } from '../training-run.js';
 import type { ExperimentOptions, ExperimentResult } from '../types.js';
-import { experimentDir, ledgerFor, pct, reproCommand, saveProgress, saveResult, seedList, verdict } from './common.js';
+import { commandOverSeeds, experimentDir, ledgerFor, pct, reproCommand, saveProgress, saveResult, seedList, verdict } from './common.js';
 
 export const CLEAN_THRESHOLD_DEGREES = 75;
 
@@ -86,7 +86,7 @@ export async function subCenterExperiment(opts: ExperimentOptions): Promise<Expe
         result.findings.push(note);
         opts.onLog?.(note);
       }
-      command = `${trainCommand(k3Cfg, ['head', 'subCenters', 'numEpoch', 'seed'])} on ${noisy.dataset.name}; facet clean <run> --threshold ${CLEAN_THRESHOLD_DEGREES}; retrain --sub-centers 1 --keep-list <run>/clean/keep.txt`;
+      command = `${commandOverSeeds(trainCommand(k3Cfg, ['head', 'subCenters', 'numEpoch', 'seed']), seedList(opts))} on ${noisy.dataset.name}; facet clean <run> --threshold ${CLEAN_THRESHOLD_DEGREES}; retrain --sub-centers 1 --keep-list <run>/clean/keep.txt`;
       perSeed.push({ k1: k1.accuracy!, k3: cleaned.k3!, re: cleaned.re!, dropped: cleaned.dropped!, precision: cleaned.precision!, recall: cleaned.recall! });
     }
     const { values, std } = aggregate(perSeed, ['k1', 'k3', 're', 'dropped', 'precision', 'recall']);
