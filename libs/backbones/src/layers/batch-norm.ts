@@ -52,10 +52,27 @@ export function applyBatchNorm(ctx: ForwardContext, name: string, x: tf.Tensor):
   return affine(x, layer.weight, layer.bias, layer.runningMean, layer.runningVar, layer.eps);
 }
 
-/** y = x·a + c with a = γ/√(σ² + ε), c = β − μ·a. */
 function affine(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, mean: tf.Tensor, variance: tf.Tensor, eps: number): tf.Tensor {
-  const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, eps)));
-  return tf.add(tf.mul(x, scale), tf.sub(beta, tf.mul(mean, scale)));
+  return normalizeWithStats(x, gamma, beta, mean, variance, eps).y;
+}
+
+/** y = x·a + c with a = γ·s, c = β − μ·a, s = 1/√(σ² + ε); s is kept for the backward. */
+function normalizeWithStats(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, mean: tf.Tensor, variance: tf.Tensor, eps: number) {
+  const invStd = tf.rsqrt(tf.add(variance, eps));
+  const scale = tf.mul(gamma, invStd);
+  return { y: tf.add(tf.mul(x, scale), tf.sub(beta, tf.mul(mean, scale))), invStd };
+}
+
+/**
+ * The closed-form dx of training BN, dx = γs·(dy − Σdy/n − x̂·Σ(dy·x̂)/n), written with xc = x − μ:
+ *   dx = k·dy − xc·(k·s²·Σ(dy·xc)/n) − k·Σdy/n,   k = γ·s.
+ * The sums are over the whole batch: this replica's in local BN, every replica's in SyncBN.
+ */
+function batchNormInputGrad(dy: tf.Tensor, xc: tf.Tensor, gamma: tf.Tensor, invStd: tf.Tensor, sumDy: tf.Tensor, sumDyXc: tf.Tensor, n: number): tf.Tensor {
+  const k = tf.mul(gamma, invStd);
+  const cx = tf.mul(k, tf.mul(tf.square(invStd), tf.div(sumDyXc, n)));
+  const c0 = tf.mul(k, tf.div(sumDy, n));
+  return tf.sub(tf.sub(tf.mul(dy, k), tf.mul(xc, cx)), c0);
 }
 
 /**
@@ -71,9 +88,7 @@ function trainingBatchNorm(layer: BatchNormLayer, axes: number[], n: number) {
     const [x, gamma, beta, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
     const { mean, variance } = tf.moments(x, axes);
     updateRunningStats(layer, mean, variance, n);
-    const invStd = tf.rsqrt(tf.add(variance, layer.eps));
-    const scale = tf.mul(gamma, invStd);
-    const y = tf.add(tf.mul(x, scale), tf.sub(beta, tf.mul(mean, scale)));
+    const { y, invStd } = normalizeWithStats(x, gamma, beta, mean, variance, layer.eps);
     save([x, mean, invStd, gamma]);
     return {
       value: y,
@@ -83,12 +98,7 @@ function trainingBatchNorm(layer: BatchNormLayer, axes: number[], n: number) {
           const xc = tf.sub(xs, mu);
           const sumDy = tf.sum(dy, axes);
           const sumDyXc = tf.sum(tf.mul(dy, xc), axes);
-          const k = tf.mul(g, s);
-          // dx = k·dy − xc·(k·s²·Σ(dy·xc)/n) − k·Σdy/n
-          const cx = tf.mul(k, tf.mul(tf.square(s), tf.div(sumDyXc, n)));
-          const c0 = tf.mul(k, tf.div(sumDy, n));
-          const dx = tf.sub(tf.sub(tf.mul(dy, k), tf.mul(xc, cx)), c0);
-          return [dx, tf.mul(sumDyXc, s), sumDy];
+          return [batchNormInputGrad(dy, xc, g, s, sumDy, sumDyXc, n), tf.mul(sumDyXc, s), sumDy];
         }),
     };
   });
@@ -149,9 +159,7 @@ function syncedTrainingBatchNorm(layer: BatchNormLayer, axes: number[], nLocal: 
     const mean = tf.tensor1d(meanValues);
     const variance = tf.tensor1d(varValues);
     updateRunningStats(layer, mean, variance, n);
-    const invStd = tf.rsqrt(tf.add(variance, layer.eps));
-    const scale = tf.mul(gamma, invStd);
-    const y = tf.add(tf.mul(x, scale), tf.sub(beta, tf.mul(mean, scale)));
+    const { y, invStd } = normalizeWithStats(x, gamma, beta, mean, variance, layer.eps);
     save([x, mean, invStd, gamma]);
     return {
       value: y,
@@ -165,11 +173,7 @@ function syncedTrainingBatchNorm(layer: BatchNormLayer, axes: number[], nLocal: 
           allReduce(all, layer);
           const allSumDy = tf.tensor1d(Float32Array.from(all.subarray(0, channels)));
           const allSumDyXc = tf.tensor1d(Float32Array.from(all.subarray(channels)));
-          const k = tf.mul(g, s);
-          const cx = tf.mul(k, tf.mul(tf.square(s), tf.div(allSumDyXc, n)));
-          const c0 = tf.mul(k, tf.div(allSumDy, n));
-          const dx = tf.sub(tf.sub(tf.mul(dy, k), tf.mul(xc, cx)), c0);
-          return [dx, tf.mul(sumDyXc, s), sumDy];
+          return [batchNormInputGrad(dy, xc, g, s, allSumDy, allSumDyXc, n), tf.mul(sumDyXc, s), sumDy];
         }),
     };
   });
