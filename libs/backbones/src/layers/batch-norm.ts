@@ -63,6 +63,12 @@ function normalizeWithStats(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, mea
   return { y: tf.add(tf.mul(x, scale), tf.sub(beta, tf.mul(mean, scale))), invStd };
 }
 
+/** x − μ and the backward's per-channel sums Σdy and Σdy·(x − μ) over this replica's samples. */
+function backwardSums(dy: tf.Tensor, x: tf.Tensor, mean: tf.Tensor, axes: number[]) {
+  const xc = tf.sub(x, mean);
+  return { xc, sumDy: tf.sum(dy, axes), sumDyXc: tf.sum(tf.mul(dy, xc), axes) };
+}
+
 /**
  * The closed-form dx of training BN, dx = γs·(dy − Σdy/n − x̂·Σ(dy·x̂)/n), written with xc = x − μ:
  *   dx = k·dy − xc·(k·s²·Σ(dy·xc)/n) − k·Σdy/n,   k = γ·s.
@@ -95,9 +101,7 @@ function trainingBatchNorm(layer: BatchNormLayer, axes: number[], n: number) {
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
         tf.tidy(() => {
           const [xs, mu, s, g] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
-          const xc = tf.sub(xs, mu);
-          const sumDy = tf.sum(dy, axes);
-          const sumDyXc = tf.sum(tf.mul(dy, xc), axes);
+          const { xc, sumDy, sumDyXc } = backwardSums(dy, xs, mu, axes);
           return [batchNormInputGrad(dy, xc, g, s, sumDy, sumDyXc, n), tf.mul(sumDyXc, s), sumDy];
         }),
     };
@@ -166,9 +170,7 @@ function syncedTrainingBatchNorm(layer: BatchNormLayer, axes: number[], nLocal: 
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
         tf.tidy(() => {
           const [xs, mu, s, g] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
-          const xc = tf.sub(xs, mu);
-          const sumDy = tf.sum(dy, axes);
-          const sumDyXc = tf.sum(tf.mul(dy, xc), axes);
+          const { xc, sumDy, sumDyXc } = backwardSums(dy, xs, mu, axes);
           const all = Float64Array.from(tf.concat([sumDy, sumDyXc]).dataSync());
           allReduce(all, layer);
           const allSumDy = tf.tensor1d(Float32Array.from(all.subarray(0, channels)));
