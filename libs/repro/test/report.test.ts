@@ -105,6 +105,17 @@ describe('report', () => {
     expect(reproCommand({ ...base, outDir: resolve('docs/repro') }, 'margins')).toBe('facet repro --only margins --seeds 1');
     expect(reproCommand({ ...base, outDir: resolve('docs/repro/full') }, 'margins')).toBe('facet repro --only margins --seeds 1 --out docs/repro/full');
   });
+  it('paired difference: mean, standard error and count of positive differences, as a float64 loop computes them', async () => {
+    const { pairedDifference } = await import('../src/experiments/common.js');
+    const a = [0.5, 0.6, 0.4, 0.7];
+    const b = [0.45, 0.62, 0.3, 0.6];
+    // d = [0.05, -0.02, 0.1, 0.1]: mean 0.0575; deviations −0.0075, −0.0775, 0.0425, 0.0425 give Σ(d − 0.0575)² = 0.009675
+    const p = pairedDifference(a, b);
+    expect(p.mean).toBeCloseTo(0.0575, 12);
+    expect(p.se).toBeCloseTo(Math.sqrt(0.009675 / 3) / 2, 12);
+    expect(p.positive).toBe(3);
+    expect(() => pairedDifference([1], [1])).toThrow(/≥ 2 values/);
+  });
   it('a row averaged over seeds shows every seed it ran in its command', async () => {
     const { commandOverSeeds } = await import('../src/experiments/common.js');
     const cmd = 'facet train --head arcface --seed 2050 --num-epoch 12';

@@ -65,6 +65,19 @@ export function shownPath(p: string): string {
  * How a measured difference (in the direction the paper predicts: positive = paper's claim holds) compares with
  * the seed noise. One seed gives no noise estimate, so its direction is reported but never called a contradiction.
  */
+/**
+ * Paired comparison of two settings measured on the same items (here: identities inverted with and without a prior,
+ * from the same start): the mean of dᵢ = aᵢ − bᵢ, its standard error sd(d)/√n (sample sd, n − 1), and how many dᵢ > 0.
+ */
+export function pairedDifference(a: readonly number[], b: readonly number[]): { mean: number; se: number; positive: number; n: number } {
+  if (a.length !== b.length || a.length < 2) throw new Error(`pairedDifference: needs two equal-length lists of ≥ 2 values (got ${a.length} and ${b.length})`);
+  const d = a.map((x, i) => x - b[i]!);
+  const n = d.length;
+  const mean = d.reduce((s, x) => s + x, 0) / n;
+  const sd = Math.sqrt(d.reduce((s, x) => s + (x - mean) ** 2, 0) / (n - 1));
+  return { mean, se: sd / Math.sqrt(n), positive: d.filter((x) => x > 0).length, n };
+}
+
 export function verdict(diff: number, noise: number, seeds: number, subject = 'the paper'): string {
   if (!Number.isFinite(diff)) return 'not measurable';
   if (seeds < 2) return `${diff > 0 ? 'same direction as' : diff < 0 ? 'opposite direction to' : 'no difference from'} ${subject} (single seed: no noise estimate, not significant)`;
