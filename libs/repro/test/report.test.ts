@@ -134,6 +134,8 @@ describe('verdict', () => {
     expect(verdict(-5, 0, 1)).toMatch(/opposite direction.*single seed/);
     expect(verdict(-5, 1, 3)).toMatch(/CONTRADICTS/);
     expect(verdict(-1.5, 1, 3)).toMatch(/within seed noise/);
+    expect(verdict(0.017, 0.048, 8, 'the paper', 'identity-to-identity')).toBe('within identity-to-identity noise (no conclusion)');
+    expect(verdict(0.2, 0.048, 8, 'the paper', 'identity-to-identity')).toBe('agrees with the paper');
     expect(verdict(3, 1, 3)).toMatch(/agrees/);
   });
 });

@@ -62,10 +62,6 @@ export function shownPath(p: string): string {
 }
 
 /**
- * How a measured difference (in the direction the paper predicts: positive = paper's claim holds) compares with
- * the seed noise. One seed gives no noise estimate, so its direction is reported but never called a contradiction.
- */
-/**
  * Paired comparison of two settings measured on the same items (here: identities inverted with and without a prior,
  * from the same start): the mean of dᵢ = aᵢ − bᵢ, its standard error sd(d)/√n (sample sd, n − 1), and how many dᵢ > 0.
  */
@@ -78,10 +74,15 @@ export function pairedDifference(a: readonly number[], b: readonly number[]): { 
   return { mean, se: sd / Math.sqrt(n), positive: d.filter((x) => x > 0).length, n };
 }
 
-export function verdict(diff: number, noise: number, seeds: number, subject = 'the paper'): string {
+/**
+ * How a measured difference (in the direction the paper predicts: positive = paper's claim holds) compares with
+ * the noise (by default between seeds; `noiseOf` names another source, e.g. identities for a paired difference).
+ * One seed gives no noise estimate, so its direction is reported but never called a contradiction.
+ */
+export function verdict(diff: number, noise: number, seeds: number, subject = 'the paper', noiseOf = 'seed'): string {
   if (!Number.isFinite(diff)) return 'not measurable';
   if (seeds < 2) return `${diff > 0 ? 'same direction as' : diff < 0 ? 'opposite direction to' : 'no difference from'} ${subject} (single seed: no noise estimate, not significant)`;
   if (diff > 2 * noise) return `agrees with ${subject}`;
   if (diff < -2 * noise) return `CONTRADICTS ${subject}`;
-  return 'within seed noise (no conclusion)';
+  return `within ${noiseOf} noise (no conclusion)`;
 }

@@ -12,7 +12,7 @@ import { experimentData } from '../experiment-data.js';
 import { sizesFor } from '../sizes.js';
 import { baseConfig, trainAndMeasure } from '../training-run.js';
 import type { ExperimentOptions, ExperimentResult } from '../types.js';
-import { experimentDir, pairedDifference, reproCommand, saveResult, shownPath } from './common.js';
+import { experimentDir, pairedDifference, reproCommand, saveResult, shownPath, verdict } from './common.js';
 
 function centersTensor(runDir: string): tf.Tensor2D | tf.Tensor3D {
   const c = loadClassCenters(runDir);
@@ -89,7 +89,7 @@ export async function inversionExperiment(opts: ExperimentOptions): Promise<Expe
     // both settings start every identity from the same noise (seed 1), so the per-identity differences are paired
     const [withPrior, without] = runs.map((x) => x.r.report.map((img) => img.verifierCosine ?? NaN));
     const p = pairedDifference(withPrior!, without!);
-    const claim = p.mean > 2 * p.se ? 'agrees with the paper' : p.mean < -2 * p.se ? 'CONTRADICTS the paper' : 'within identity-to-identity noise (no conclusion)';
+    const claim = verdict(p.mean, p.se, p.n, 'the paper', 'identity-to-identity');
     result.findings.push(
       `Verifier cosine with − without the BN prior: ${p.mean >= 0 ? '+' : ''}${p.mean.toFixed(3)} (real images: ${realCos.toFixed(3)}), paired over ${p.n} identities: ` +
         `standard error ${p.se.toFixed(3)}, the prior scores higher for ${p.positive} of ${p.n}; ${claim}. One inversion start and one model pair: the error covers identities, not training seeds.`,
