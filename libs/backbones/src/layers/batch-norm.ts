@@ -46,14 +46,10 @@ export function applyBatchNorm(ctx: ForwardContext, name: string, x: tf.Tensor):
     if (ctx.fusedBatchNorm) return trainingBatchNorm(layer, axes, n)(x, layer.weight, layer.bias);
     const { mean, variance } = tf.moments(x, axes);
     updateRunningStats(layer, mean, variance, n);
-    return affine(x, layer.weight, layer.bias, mean, variance, layer.eps);
+    return normalizeWithStats(x, layer.weight, layer.bias, mean, variance, layer.eps).y;
   }
   // inference: a per-channel affine map of the running statistics (plain ops: differentiable w.r.t. x for inversion)
-  return affine(x, layer.weight, layer.bias, layer.runningMean, layer.runningVar, layer.eps);
-}
-
-function affine(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, mean: tf.Tensor, variance: tf.Tensor, eps: number): tf.Tensor {
-  return normalizeWithStats(x, gamma, beta, mean, variance, eps).y;
+  return normalizeWithStats(x, layer.weight, layer.bias, layer.runningMean, layer.runningVar, layer.eps).y;
 }
 
 /** y = x·a + c with a = γ·s, c = β − μ·a, s = 1/√(σ² + ε); s is kept for the backward. */
