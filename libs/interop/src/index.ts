@@ -1,0 +1,2 @@
+// @facet/interop
+export {};

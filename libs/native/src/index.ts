@@ -1,0 +1,2 @@
+// @facet/native
+export {};

@@ -1,0 +1,2 @@
+// @facet/onnx
+export {};
