@@ -1,6 +1,7 @@
 // Training configuration: insightface `configs/base.py` names and defaults (camelCased), one flat typed object.
 // A JSON/YAML file and then command-line overrides are merged onto the defaults and validated once, at the boundary.
 import { readFileSync } from 'node:fs';
+import { BACKEND_CHOICES, type BackendChoice } from '@facet/engine';
 import { RECOGNIZABILITY_TRAINING_DEFAULTS as RER } from '@facet/quality';
 import { parse as parseYaml } from 'yaml';
 
@@ -71,7 +72,7 @@ export interface TrainConfig {
   maxSteps: number;
   /** Wall-clock budget in seconds (0 = none): training ends cleanly, with a checkpoint, when it is used up. */
   timeBudget: number;
-  backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+  backend: BackendChoice;
   /**
    * RER's training additions (libs/quality): RI regression head, index-diversion loss, perceptibility attention;
    * the model is stored with a calibrated quality head. Turns the augmentation to 'lowres' unless it is set.
@@ -163,57 +164,118 @@ export const QUICKSTART_CONFIG: Partial<TrainConfig> = {
 
 type Kind = 'string' | 'number' | 'integer' | 'boolean' | 'list' | 'triple' | { enum: readonly string[] };
 
-const SCHEMA: Record<keyof TrainConfig, { kind: Kind; min?: number; max?: number; minExclusive?: boolean; optional?: boolean }> = {
-  network: { kind: 'string' },
-  embeddingSize: { kind: 'integer', min: 1 },
-  inputSize: { kind: 'integer', min: 16 },
-  width: { kind: 'number', min: 0, minExclusive: true, max: 4 },
-  dropout: { kind: 'number', min: 0, max: 0.99 },
-  objective: { kind: { enum: ['margin', 'softmax', 'infonce', 'barlow'] } },
-  head: { kind: { enum: ['arcface', 'cosface', 'sphereface', 'combined', 'softmax'] } },
-  marginList: { kind: 'triple' },
-  scale: { kind: 'number', min: 0, minExclusive: true },
-  subCenters: { kind: 'integer', min: 1 },
-  marginRule: { kind: { enum: ['plain', 'th_mm'] } },
-  marginGradient: { kind: { enum: ['exact', 'straight_through'] } },
-  sampleRate: { kind: 'number', min: 0, minExclusive: true, max: 1 },
-  temperature: { kind: 'number', min: 0, minExclusive: true },
-  barlowLambda: { kind: 'number', min: 0 },
-  optimizer: { kind: { enum: ['sgd', 'adamw'] } },
-  lr: { kind: 'number', min: 0, minExclusive: true },
-  lrReferenceBatch: { kind: 'integer', min: 1 },
-  momentum: { kind: 'number', min: 0, max: 0.999 },
-  weightDecay: { kind: 'number', min: 0 },
-  warmupEpochs: { kind: 'number', min: 0 },
-  numEpoch: { kind: 'number', min: 0, minExclusive: true },
-  lrPower: { kind: 'number', min: 0 },
-  batchSize: { kind: 'integer', min: 1 },
-  clipGradNorm: { kind: 'number', min: 0 },
-  seed: { kind: 'integer', min: 0 },
-  dataset: { kind: 'string' },
-  keepList: { kind: 'string', optional: true },
-  valTargets: { kind: 'list' },
-  verbose: { kind: 'integer', min: 0 },
-  frequent: { kind: 'integer', min: 1 },
-  checkpointEvery: { kind: 'integer', min: 0 },
-  output: { kind: 'string' },
-  augment: { kind: { enum: ['flip', 'none', 'strong', 'lowres'] } },
-  numWorkers: { kind: 'integer', min: 0 },
-  workers: { kind: 'integer', min: 1 },
-  maxSteps: { kind: 'integer', min: 0 },
-  timeBudget: { kind: 'number', min: 0 },
-  backend: { kind: { enum: ['auto', 'tensorflow', 'wasm', 'cpu'] } },
-  recognizability: { kind: 'boolean' },
-  riRegressionWeight: { kind: 'number', min: 0 },
-  riDiversionWeight: { kind: 'number', min: 0 },
-  riAttentionWeight: { kind: 'number', min: 0 },
-  riMargin: { kind: 'number', min: 0 },
-  riUiImages: { kind: 'integer', min: 1 },
+/**
+ * One config field: how it is validated and what it means. This table is the single source for validation, the
+ * CLI's flags and `--help`, and the README's config table (`describeConfigFields`).
+ */
+export interface ConfigFieldSpec {
+  kind: Kind;
+  min?: number;
+  max?: number;
+  minExclusive?: boolean;
+  optional?: boolean;
+  /** What the field means, with its unit; one sentence. */
+  description: string;
+  /** The `configs/base.py` key when insightface has one (snake_case). */
+  insightface?: string;
+}
+
+const SCHEMA: Record<keyof TrainConfig, ConfigFieldSpec> = {
+  network: { kind: 'string', insightface: 'network', description: "backbone registry name: iresnet18…200, mobilefacenet, vit_t, vit_s (see 'facet models')" },
+  embeddingSize: { kind: 'integer', min: 1, insightface: 'embedding_size', description: 'embedding dimension D' },
+  inputSize: { kind: 'integer', min: 16, description: 'square input side in pixels (112 = insightface crop; smaller builds faster CPU variants)' },
+  width: { kind: 'number', min: 0, minExclusive: true, max: 4, description: 'channel-width multiplier of the backbone (1 = insightface layout)' },
+  dropout: { kind: 'number', min: 0, max: 0.99, insightface: 'dropout', description: 'IResNet dropout before the embedding layer (probability)' },
+  objective: { kind: { enum: ['margin', 'softmax', 'infonce', 'barlow'] }, description: 'training objective: a margin head, plain softmax, or a two-view self-supervised loss' },
+  head: { kind: { enum: ['arcface', 'cosface', 'sphereface', 'combined', 'softmax'] }, description: 'margin preset (ArcFace m2 = 0.5, CosFace m3 = 0.4, …); --margin-list overrides it' },
+  marginList: { kind: 'triple', insightface: 'margin_list', description: 'combined margin m1,m2,m3 of s·(cos(m1·θ + m2) − m3); unset = the head preset' },
+  scale: { kind: 'number', min: 0, minExclusive: true, description: 'scale s of the normalized logits' },
+  subCenters: { kind: 'integer', min: 1, description: 'K sub-centers per class (sub-center ArcFace); 1 = plain' },
+  marginRule: { kind: { enum: ['plain', 'th_mm'] }, description: "margin past θ + m2 > π: 'plain' or insightface's easy_margin=False fallback 'th_mm'" },
+  marginGradient: { kind: { enum: ['exact', 'straight_through'] }, description: "gradient through the margin: 'exact' or insightface's 'straight_through' (margin added without its derivative)" },
+  sampleRate: { kind: 'number', min: 0, minExclusive: true, max: 1, insightface: 'sample_rate', description: 'Partial FC sample rate r in (0, 1]: fraction of class centres per step; 1 = full FC' },
+  temperature: { kind: 'number', min: 0, minExclusive: true, description: "InfoNCE / NT-Xent temperature τ (objective 'infonce')" },
+  barlowLambda: { kind: 'number', min: 0, description: "Barlow Twins off-diagonal weight λ (objective 'barlow')" },
+  optimizer: { kind: { enum: ['sgd', 'adamw'] }, insightface: 'optimizer', description: 'optimizer of backbone and head' },
+  lr: { kind: 'number', min: 0, minExclusive: true, insightface: 'lr', description: 'learning rate per --lr-reference-batch images; the rate used is lr · batch-size / lr-reference-batch' },
+  lrReferenceBatch: { kind: 'integer', min: 1, description: 'images per step at which --lr applies unscaled (insightface: 1024 = 128 × 8 GPUs)' },
+  momentum: { kind: 'number', min: 0, max: 0.999, insightface: 'momentum', description: 'SGD momentum' },
+  weightDecay: { kind: 'number', min: 0, insightface: 'weight_decay', description: 'weight decay (L2, coupled for SGD, decoupled for AdamW)' },
+  warmupEpochs: { kind: 'number', min: 0, insightface: 'warmup_epoch', description: 'linear learning-rate warm-up, in epochs' },
+  numEpoch: { kind: 'number', min: 0, minExclusive: true, insightface: 'num_epoch', description: 'length of the schedule, in epochs' },
+  lrPower: { kind: 'number', min: 0, description: 'polynomial decay power after warm-up (train_v2: 1 = linear to 0)' },
+  batchSize: { kind: 'integer', min: 1, insightface: 'batch_size', description: 'images per step (all workers together)' },
+  clipGradNorm: { kind: 'number', min: 0, description: 'gradient-norm clip on the backbone (insightface: 5; the head is not clipped); 0 disables' },
+  seed: { kind: 'integer', min: 0, insightface: 'seed', description: 'seed of initialisation, sampling and augmentation' },
+  dataset: { kind: 'string', insightface: 'rec', description: "training data: 'synthetic[:identities=N,images=M]', an image folder (one sub-folder per identity) or a .rec file" },
+  keepList: { kind: 'string', optional: true, description: "train only on the items listed in this file (as 'facet clean' writes); empty = all" },
+  valTargets: { kind: 'list', insightface: 'val_targets', description: "validation sets, comma-separated: .bin files, 'pairs.txt@root' or 'synthetic-val[:identities=N,pairs=P]'" },
+  verbose: { kind: 'integer', min: 0, insightface: 'verbose', description: 'validate every N steps; 0 = only at the end' },
+  frequent: { kind: 'integer', min: 1, insightface: 'frequent', description: 'log every N steps' },
+  checkpointEvery: { kind: 'integer', min: 0, description: 'checkpoint every N steps; 0 = only at the end' },
+  output: { kind: 'string', insightface: 'output', description: 'run folder: model, checkpoints, logs and plots' },
+  augment: { kind: { enum: ['flip', 'none', 'strong', 'lowres'] }, description: 'augmentation (insightface: horizontal flip only)' },
+  numWorkers: { kind: 'integer', min: 0, insightface: 'num_workers', description: 'data-loading worker threads (0 = load on the training thread)' },
+  workers: { kind: 'integer', min: 1, description: 'data-parallel training replicas (worker threads, SyncBN); each gets batch-size / workers images' },
+  maxSteps: { kind: 'integer', min: 0, description: 'stop after this many steps (0 = the whole schedule; the schedule still follows num-epoch)' },
+  timeBudget: { kind: 'number', min: 0, description: 'wall-clock budget in seconds (0 = none): training ends cleanly, with a checkpoint, when it is used up' },
+  backend: { kind: { enum: BACKEND_CHOICES }, description: 'tfjs backend (the shared --backend flag)' },
+  recognizability: { kind: 'boolean', description: "RER's training additions: RI regression head, index-diversion loss, perceptibility attention (sets augment to lowres unless given)" },
+  riRegressionWeight: { kind: 'number', min: 0, description: 'α: weight of the RI regression loss (Smooth-L1)' },
+  riDiversionWeight: { kind: 'number', min: 0, description: 'β: weight of the index-diversion loss' },
+  riAttentionWeight: { kind: 'number', min: 0, description: 'γ: weight of the perceptibility-attention loss (0 turns the attention off)' },
+  riMargin: { kind: 'number', min: 0, description: 'τ: index-diversion margin, in 1 − cos units' },
+  riUiImages: { kind: 'integer', min: 1, description: 'unrecognizable images appended to every batch' },
 };
 
 export const CONFIG_KEYS = Object.keys(SCHEMA) as Array<keyof TrainConfig>;
 /** On/off fields (CLI: `--name` / `--no-name`). */
 export const CONFIG_SWITCHES = CONFIG_KEYS.filter((k) => SCHEMA[k].kind === 'boolean');
+
+/** A config field as users see it: its flag, meaning, accepted values and default (for --help and the README). */
+export interface ConfigFieldDescription {
+  key: keyof TrainConfig;
+  flag: string;
+  insightface?: string;
+  description: string;
+  /** Accepted values, e.g. 'integer ≥ 1', 'one of sgd, adamw'. */
+  accepts: string;
+  /** The default as text ('' for an empty string or list, 'unset' for null). */
+  defaultText: string;
+}
+
+const kebabCase = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+function acceptsText(spec: ConfigFieldSpec): string {
+  const k = spec.kind;
+  if (typeof k === 'object') return `one of ${k.enum.join(', ')}`;
+  const lo = spec.min === undefined ? '' : `${spec.minExclusive ? '>' : '≥'} ${spec.min}`;
+  const hi = spec.max === undefined ? '' : `≤ ${spec.max}`;
+  const range = [lo, hi].filter(Boolean).join(', ');
+  const name = { string: 'text', number: 'number', integer: 'integer', boolean: 'on/off', list: 'comma-separated list', triple: 'three numbers' }[k];
+  return range ? `${name} ${range}` : name;
+}
+
+function defaultText(value: unknown): string {
+  if (value === null) return 'unset';
+  if (Array.isArray(value)) return value.join(',');
+  return String(value);
+}
+
+/** Every config field with its flag, description, accepted values and default, in schema order. */
+export function describeConfigFields(): ConfigFieldDescription[] {
+  return CONFIG_KEYS.map((key) => {
+    const spec = SCHEMA[key];
+    return {
+      key,
+      flag: `--${kebabCase(key)}`,
+      ...(spec.insightface ? { insightface: spec.insightface } : {}),
+      description: spec.description,
+      accepts: acceptsText(spec),
+      defaultText: defaultText(DEFAULT_CONFIG[key]),
+    };
+  });
+}
 
 /** insightface's snake_case names are accepted too (margin_list, sample_rate, num_epoch, ...). */
 function camel(key: string): string {

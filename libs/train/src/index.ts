@@ -4,6 +4,8 @@ export {
   QUICKSTART_CONFIG,
   CONFIG_KEYS,
   CONFIG_SWITCHES,
+  describeConfigFields,
+  type ConfigFieldDescription,
   ConfigError,
   resolveConfig,
   mergeConfig,

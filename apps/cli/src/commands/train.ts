@@ -1,4 +1,4 @@
-import { CONFIG_KEYS, CONFIG_SWITCHES, QUICKSTART_CONFIG, resolveConfig, train, type StepReport, type TrainSummary } from '@facet/sdk';
+import { CONFIG_KEYS, CONFIG_SWITCHES, QUICKSTART_CONFIG, describeConfigFields, resolveConfig, train, type ConfigFieldDescription, type StepReport, type TrainSummary } from '@facet/sdk';
 import { Flags } from '@oclif/core';
 import type { FlagInput } from '@oclif/core/interfaces';
 import { FacetCommand } from '../base.js';
@@ -6,12 +6,23 @@ import { formatDuration, progressBar } from '../render/progress.js';
 
 const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
-// Every config field is a flag (kebab-case), parsed as a string and validated by the SDK's config schema.
+/** A config field's help line: meaning, accepted values, default and insightface key, all from the SDK's schema. */
+export function configFlagHelp(f: ConfigFieldDescription): string {
+  const insightface = f.insightface ? `; insightface ${f.insightface}` : '';
+  return `${f.description} [${f.accepts}; default ${f.defaultText === '' ? '(empty)' : f.defaultText}${insightface}]`;
+}
+
+// Every config field is a flag (kebab-case), parsed as a string and validated by the SDK's config schema. No oclif
+// default: an unset flag must not override the config file.
 const configFlags: FlagInput = Object.fromEntries(
-  CONFIG_KEYS.filter((k) => k !== 'backend').map((k) => [
-    kebab(k),
-    CONFIG_SWITCHES.includes(k) ? Flags.boolean({ description: `config field ${k}`, helpGroup: 'CONFIG', allowNo: true }) : Flags.string({ description: `config field ${k}`, helpGroup: 'CONFIG' }),
-  ]),
+  describeConfigFields()
+    .filter((f) => f.key !== 'backend')
+    .map((f) => [
+      kebab(f.key),
+      CONFIG_SWITCHES.includes(f.key)
+        ? Flags.boolean({ description: configFlagHelp(f), helpGroup: 'CONFIG', allowNo: true })
+        : Flags.string({ description: configFlagHelp(f), helpGroup: 'CONFIG' }),
+    ]),
 );
 
 export default class Train extends FacetCommand {
