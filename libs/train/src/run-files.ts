@@ -1,7 +1,7 @@
 // The output directory of a run, shared by the single-thread trainer and the worker-replica one: refuse to
 // overwrite another run, check that a resume is the same model, and keep the step log consistent with the
 // checkpoint a run resumes from.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic.js';
 import { ConfigError, DEFAULT_CONFIG, mergeConfig, type TrainConfig } from './config.js';
@@ -25,6 +25,16 @@ export function prepareOutput(cfg: TrainConfig, out: string, opts: { resume?: bo
   const holdsRun = existsSync(stored) || existsSync(join(out, 'log.jsonl')) || existsSync(join(out, 'checkpoints'));
   if (holdsRun && !opts.force) {
     throw new ConfigError(`output directory ${out} holds another run; pass --resume to continue it, --force to overwrite it, or choose another --output`);
+  }
+  // A folder that is not a run (a dataset, a home directory) would get logs, checkpoints and plots mixed into
+  // its files; --force says the user means it.
+  if (!holdsRun && !opts.force && existsSync(out)) {
+    if (!statSync(out).isDirectory()) throw new ConfigError(`--output ${out} is a file, not a folder; choose another --output`);
+    const entries = readdirSync(out).filter((e) => !e.startsWith('.'));
+    if (entries.length) {
+      const shown = entries.slice(0, 3).join(', ') + (entries.length > 3 ? `, … (${entries.length} entries)` : '');
+      throw new ConfigError(`output directory ${out} is not empty and holds no Facet run (${shown}); choose an empty or new --output, or pass --force to write into it`);
+    }
   }
 }
 

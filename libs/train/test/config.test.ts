@@ -50,3 +50,32 @@ describe('PolynomialLRWarmup', () => {
     expect(polynomialWarmupLr(60, base, 0, 110, 1)).toBeCloseTo(base * (1 - 60 / 110), 15);
   });
 });
+
+describe('describeConfigFields: the one description of every config field', () => {
+  it('covers every key with a description, the accepted values and the default', async () => {
+    const { describeConfigFields, CONFIG_KEYS } = await import('../src/config.js');
+    const fields = describeConfigFields();
+    expect(fields.map((f) => f.key)).toEqual(CONFIG_KEYS);
+    for (const f of fields) {
+      expect(f.description.length, f.key).toBeGreaterThan(10);
+      expect(f.flag).toMatch(/^--[a-z0-9-]+$/);
+    }
+    const by = Object.fromEntries(fields.map((f) => [f.key, f]));
+    expect(by.sampleRate).toMatchObject({ flag: '--sample-rate', insightface: 'sample_rate', accepts: 'number > 0, ≤ 1', defaultText: String(DEFAULT_CONFIG.sampleRate) });
+    expect(by.optimizer!.accepts).toBe('one of sgd, adamw');
+    expect(by.marginList!.defaultText).toBe('unset');
+    expect(by.batchSize!.defaultText).toBe(String(DEFAULT_CONFIG.batchSize));
+  });
+
+  it('accepts exactly what validation accepts at the stated bounds', async () => {
+    const { describeConfigFields } = await import('../src/config.js');
+    for (const f of describeConfigFields()) {
+      const m = /^(?:number|integer) (>|≥) (-?[\d.e-]+)/.exec(f.accepts);
+      if (!m) continue;
+      const bound = Number(m[2]);
+      const at = () => mergeConfig(DEFAULT_CONFIG, { [f.key]: bound }, 'test');
+      if (m[1] === '>') expect(at, f.key).toThrow(/must be > /);
+      else expect(at, f.key).not.toThrow();
+    }
+  });
+});
