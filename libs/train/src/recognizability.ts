@@ -1,7 +1,9 @@
 // `--recognizability`: RER's training additions (libs/quality, theory.md §3) wired into the single-thread loop.
 // Every step appends U unrecognizable images (degraded copies of batch images) to the batch, runs one forward
 // that also captures the last feature map, and adds α·L_RI + β·L_ID + γ·L_PAM to the margin loss; the class
-// prototypes are the margin head's centres. At the end the RI head is calibrated on the final model's inference
+// prototypes are the margin head's centres that Partial FC sampled for this step (every positive class of the batch
+// plus negatives: the same set its softmax sees), so a step reads n·K·D floats, not the whole store — what keeps the
+// disk-backed store and large class counts cheap. At r = 1 that is every class. At the end the RI head is calibrated on the final model's inference
 // embeddings and stored with it (model/quality.json), which is what `facet quality` reads.
 import type { Backbone } from '@facet/backbones';
 import { augment, makeRng, mixSeed, type Batch, type FaceDataset } from '@facet/data';
@@ -20,6 +22,29 @@ import {
 import { ConfigError, type TrainConfig } from './config.js';
 import { augmentFor } from './datasets.js';
 import type { Objective } from './objectives.js';
+
+/** What the RI loss reads of Partial FC: the classes sampled by the last forward and row access to the store. */
+export interface SampledCenterSource {
+  lastSampledClasses(): Int32Array | undefined;
+  readonly store: { gatherRows(indices: ArrayLike<number>): Float32Array };
+}
+
+/**
+ * The centres Partial FC sampled in its last forward ([n, K, D] row-major, sorted by class) and the batch labels as
+ * positions among them. Partial FC always samples every positive class of the batch, so each label is found.
+ */
+export function sampledPrototypes(pfc: SampledCenterSource, labels: ArrayLike<number>): { prototypes: Float32Array; labels: Int32Array } {
+  const sampled = pfc.lastSampledClasses();
+  if (!sampled) throw new Error('sampledPrototypes: Partial FC has not run a forward yet; call the margin loss first.');
+  const position = new Map<number, number>();
+  sampled.forEach((c, i) => position.set(c, i));
+  const remapped = Int32Array.from(labels, (y) => {
+    const p = position.get(y);
+    if (p === undefined) throw new Error(`sampledPrototypes: class ${y} of the batch was not sampled; Partial FC must sample every positive class.`);
+    return p;
+  });
+  return { prototypes: pfc.store.gatherRows(sampled), labels: remapped };
+}
 
 /** Images of the training set used to calibrate the RI head at the end, and unrecognizable images made from them. */
 const CALIBRATION_IMAGES = 512;
@@ -81,10 +106,11 @@ export function recognizabilityAddition(cfg: TrainConfig, backbone: Backbone, ob
         const all = backbone.apply(x, { training: true, onBatchNorm: cap.onBatchNorm });
         const emb = tf.slice(all, [0, 0], [B, D]) as tf.Tensor2D;
         const classification = objective.loss(emb, batch.labels);
+        const sampled = sampledPrototypes(pfc, batch.labels);
         const extra = rer.loss({
           embeddings: emb,
-          labels: batch.labels,
-          prototypes: pfc.store.exportWeights(),
+          labels: sampled.labels,
+          prototypes: sampled.prototypes,
           uiEmbeddings: tf.slice(all, [B, 0], [U, D]) as tf.Tensor2D,
           ...(rer.attention ? { featureMap: cap.featureMap() } : {}),
         });

@@ -75,6 +75,12 @@ describe('train with recognizability', () => {
     for (let i = 0; i < 6; i++) expect(b[i]).toBeCloseTo(a[i]!, 4);
   });
 
+  it('trains with Partial FC sampling (r = 0.5): the RI sees only the sampled centres', async () => {
+    const cfg = tiny({ sampleRate: 0.5, maxSteps: 4 });
+    await train(cfg);
+    for (const r of logRows(cfg.output)) for (const v of Object.values(r.ri!)) expect(Number.isFinite(v)).toBe(true);
+  });
+
   it('refuses what it cannot train, before writing anything', async () => {
     const soft = tiny({ objective: 'softmax' });
     await expect(train(soft)).rejects.toThrow(/--recognizability needs a margin head/);
@@ -87,5 +93,27 @@ describe('train with recognizability', () => {
     expect(resolveConfig({ overrides: { recognizability: true, augment: 'flip' } }).augment).toBe('flip');
     expect(resolveConfig({ overrides: { recognizability: 'false' } }).augment).toBe('flip');
     expect(() => resolveConfig({ overrides: { recognizability: 'yes' } })).toThrow(/"recognizability" must be true or false/);
+  });
+});
+
+describe('sampledPrototypes: the RI reads only the centres Partial FC sampled', () => {
+  it('returns the sampled rows (all sub-centres) and labels as positions among them', async () => {
+    const { ClassCenterStore } = await import('@facet/partial-fc');
+    const { sampledPrototypes } = await import('../src/recognizability.js');
+    const store = new ClassCenterStore({ numClasses: 10, embeddingSize: 3, subCenters: 2, seed: 7 });
+    const all = store.exportWeights();
+    const sampled = Int32Array.from([1, 4, 5, 9]);
+    let reads = 0;
+    const source = {
+      lastSampledClasses: () => sampled,
+      store: { gatherRows: (i: ArrayLike<number>) => (reads++, store.gatherRows(i)) },
+    };
+    const { prototypes, labels } = sampledPrototypes(source, Int32Array.from([9, 1, 4, 9]));
+    expect(Array.from(labels)).toEqual([3, 0, 1, 3]);
+    expect(reads).toBe(1);
+    expect(prototypes.length).toBe(4 * 2 * 3);
+    sampled.forEach((c, i) => expect(Array.from(prototypes.subarray(i * 6, (i + 1) * 6))).toEqual(Array.from(all.subarray(c * 6, (c + 1) * 6))));
+    expect(() => sampledPrototypes(source, Int32Array.from([2]))).toThrow(/class 2 of the batch was not sampled/);
+    expect(() => sampledPrototypes({ ...source, lastSampledClasses: () => undefined }, Int32Array.from([1]))).toThrow(/has not run a forward yet/);
   });
 });
