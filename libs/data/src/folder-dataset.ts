@@ -2,7 +2,7 @@
 // no train.rec): labels are the indices of the sorted identity folder names; files inside an identity folder are
 // found recursively and sorted. JPEG, PNG, BMP and PGM/PPM are read; other files are listed in one warning.
 
-import { open as openFile, readdir, readFile, stat } from 'node:fs/promises';
+import { open as openFile, readdir, readFile, readlink, realpath, stat } from 'node:fs/promises';
 import { basename, extname, join, relative } from 'node:path';
 import { DataError, reason } from './errors.js';
 import { decodeImage } from './image/decode.js';
@@ -20,20 +20,64 @@ export interface FolderScan {
   ignored: string[];
   /** Identity folders without any image. */
   emptyClasses: string[];
+  /** Symbolic links that lead nowhere (dangling, or a loop of links), with the reason: unreadable items. */
+  brokenLinks: Array<{ file: string; reason: string }>;
+  /** Linked folders not followed because their real folder is already walked (a loop, or a second way in). */
+  skippedLinks: Array<{ file: string; reason: string }>;
 }
 
-async function walk(dir: string, out: string[]): Promise<void> {
+/** What a symbolic link resolves to; `null` with the reason when it leads nowhere. */
+async function followLink(p: string): Promise<{ dir: boolean; real: string } | { broken: string }> {
+  try {
+    const st = await stat(p);
+    return { dir: st.isDirectory(), real: await realpath(p) };
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') return { broken: 'symbolic link loop (the links point at each other)' };
+    let target = '?';
+    try {
+      target = await readlink(p);
+    } catch {
+      // keep '?': the link vanished meanwhile
+    }
+    return { broken: code === 'ENOENT' ? `broken symbolic link to ${target}` : `symbolic link to ${target}: ${reason(e)}` };
+  }
+}
+
+/**
+ * Files under `dir`, following linked folders and files (a training subset is often a folder of links to the
+ * identity folders of a full set). `seen` holds the real paths of the folders walked so far (the dataset root and
+ * every identity folder included): a linked folder whose real path is in it is a loop or a second way to the same
+ * images, so it is skipped and listed — the walk visits each real folder once, so it always ends.
+ */
+async function walk(dir: string, out: string[], seen: Set<string>, scan: Pick<FolderScan, 'brokenLinks' | 'skippedLinks'>): Promise<void> {
   const entries = await readdir(dir, { withFileTypes: true });
   for (const e of entries) {
     const p = join(dir, e.name);
-    if (e.isDirectory()) await walk(p, out);
-    else if (e.isFile() || e.isSymbolicLink()) out.push(p);
+    if (e.isDirectory()) {
+      const real = await realpath(p);
+      // a real sub-folder seen before was reached through a link too (the link's target overlaps this tree)
+      if (seen.has(real)) scan.skippedLinks.push({ file: p, reason: `${real} was already scanned through a symbolic link` });
+      else {
+        seen.add(real);
+        await walk(p, out, seen, scan);
+      }
+    } else if (e.isSymbolicLink()) {
+      const t = await followLink(p);
+      if ('broken' in t) scan.brokenLinks.push({ file: p, reason: t.broken });
+      else if (!t.dir) out.push(p);
+      else if (seen.has(t.real)) scan.skippedLinks.push({ file: p, reason: `links to ${t.real}, a folder already scanned (a loop, or a second link to the same images)` });
+      else {
+        seen.add(t.real);
+        await walk(p, out, seen, scan);
+      }
+    } else if (e.isFile()) out.push(p);
   }
 }
 
 const byCodePoint = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-/** List identities and images of root/<identity>/<image> without reading any image. */
+/** List identities and images of root/<identity>/<image> without reading any image. Links are followed. */
 export async function scanImageFolder(root: string): Promise<FolderScan> {
   let st;
   try {
@@ -42,13 +86,46 @@ export async function scanImageFolder(root: string): Promise<FolderScan> {
     throw new DataError(`${root}: no such folder. Pass a folder laid out as root/<identity>/<image>, a train.rec (with train.idx next to it), or 'synthetic'.`, root);
   }
   if (!st.isDirectory()) throw new DataError(`${root}: is a file, not a folder. Pass a folder laid out as root/<identity>/<image>, or a .rec file.`, root);
-  const entries = await readdir(root, { withFileTypes: true });
-  const classDirs = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort(byCodePoint);
-  const ignored = entries.filter((e) => !e.isDirectory()).map((e) => join(root, e.name));
+  const scan: Pick<FolderScan, 'brokenLinks' | 'skippedLinks'> = { brokenLinks: [], skippedLinks: [] };
+  const rootReal = await realpath(root);
+  const entries = (await readdir(root, { withFileTypes: true })).sort((a, b) => byCodePoint(a.name, b.name));
+  // identity folders: real folders and links to folders; two names for one real folder would give its images two labels
+  const classDirs: Array<{ name: string; real: string }> = [];
+  const ignored: string[] = [];
+  const realOwner = new Map<string, string>([[rootReal, '.']]);
+  for (const e of entries) {
+    const p = join(root, e.name);
+    let real: string;
+    if (e.isDirectory()) real = await realpath(p);
+    else if (e.isSymbolicLink()) {
+      const t = await followLink(p);
+      if ('broken' in t) {
+        scan.brokenLinks.push({ file: p, reason: t.broken });
+        continue;
+      }
+      if (!t.dir) {
+        ignored.push(p);
+        continue;
+      }
+      real = t.real;
+    } else {
+      ignored.push(p);
+      continue;
+    }
+    if (e.name.startsWith('.')) continue;
+    const owner = realOwner.get(real);
+    if (owner !== undefined) {
+      scan.skippedLinks.push({ file: p, reason: owner === '.' ? 'links to the dataset folder itself (a loop)' : `links to the same folder as identity ${owner} (${real})` });
+      continue;
+    }
+    realOwner.set(real, e.name);
+    classDirs.push({ name: e.name, real });
+  }
   if (classDirs.length === 0) {
     const looseImages = ignored.filter((f) => IMAGE_EXTENSIONS.includes(extname(f).toLowerCase())).length;
+    const links = scan.brokenLinks.length ? ` (${scan.brokenLinks.length} broken symbolic link(s), e.g. ${scan.brokenLinks[0]!.file}: ${scan.brokenLinks[0]!.reason})` : '';
     throw new DataError(
-      `${root}: no identity sub-folders found${looseImages ? ` (it holds ${looseImages} images directly)` : ''}. Expected root/<identity>/<image>: one folder per person with that person's images inside.`,
+      `${root}: no identity sub-folders found${looseImages ? ` (it holds ${looseImages} images directly)` : ''}${links}. Expected root/<identity>/<image>: one folder per person with that person's images inside (folders or links to folders).`,
       root,
     );
   }
@@ -56,9 +133,12 @@ export async function scanImageFolder(root: string): Promise<FolderScan> {
   const labels: number[] = [];
   const classNames: string[] = [];
   const emptyClasses: string[] = [];
-  for (const name of classDirs) {
+  for (const { name, real } of classDirs) {
     const found: string[] = [];
-    await walk(join(root, name), found);
+    // the root and every identity folder count as seen: a link back to any of them is a loop or a duplicate
+    const seen = new Set(realOwner.keys());
+    seen.add(real);
+    await walk(join(root, name), found, seen, scan);
     found.sort(byCodePoint);
     const images = found.filter((f) => IMAGE_EXTENSIONS.includes(extname(f).toLowerCase()) && !basename(f).startsWith('.'));
     const isImage = new Set(images);
@@ -74,7 +154,8 @@ export async function scanImageFolder(root: string): Promise<FolderScan> {
       labels.push(label);
     }
   }
-  return { root, files, labels: Int32Array.from(labels), classNames, ignored, emptyClasses };
+  scan.brokenLinks.sort((a, b) => byCodePoint(a.file, b.file));
+  return { root, files, labels: Int32Array.from(labels), classNames, ignored, emptyClasses, ...scan };
 }
 
 const HEADER_BYTES = 65536;
@@ -159,6 +240,16 @@ export class ImageFolderDataset implements FaceDataset {
     const scan = await scanImageFolder(root);
     if (scan.ignored.length) {
       warn(`${root}: ignored ${scan.ignored.length} non-image file(s), e.g. ${relative(root, scan.ignored[0]!)} (images: ${IMAGE_EXTENSIONS.join(' ')})`);
+    }
+    if (scan.skippedLinks.length) {
+      const list = scan.skippedLinks.slice(0, 3).map((l) => `${l.file} (${l.reason})`).join('; ') + (scan.skippedLinks.length > 3 ? `; … (${scan.skippedLinks.length} in all)` : '');
+      warn(`${root}: did not follow ${scan.skippedLinks.length} linked folder(s): ${list}`);
+    }
+    if (scan.brokenLinks.length) {
+      // a dangling link is an image (or identity) the user meant to include: never dropped without a word
+      const list = scan.brokenLinks.slice(0, 5).map((b) => `${b.file} (${b.reason})`).join('; ') + (scan.brokenLinks.length > 5 ? `; … (${scan.brokenLinks.length} in all)` : '');
+      if (!opts.skipBad) throw new DataError(`${root}: ${scan.brokenLinks.length} unreadable symbolic link(s): ${list}. Fix or delete the links, or pass --skip-bad to skip them.`, scan.brokenLinks[0]!.file);
+      warn(`${root}: skipped ${scan.brokenLinks.length} unreadable symbolic link(s): ${list}`);
     }
     if (scan.emptyClasses.length) {
       const list = scan.emptyClasses.slice(0, 5).join(', ') + (scan.emptyClasses.length > 5 ? `, … (${scan.emptyClasses.length} in all)` : '');

@@ -40,6 +40,8 @@ export interface DatasetReport {
   unreadable: Array<{ item: string; reason: string }>;
   emptyIdentities: string[];
   ignoredFiles: string[];
+  /** Linked folders not followed (a loop, or a second link to images already counted), with the reason. */
+  skippedLinks: Array<{ item: string; reason: string }>;
   /** Whether every image was fully decoded (else only headers were read). */
   decoded: boolean;
   seconds: number;
@@ -130,7 +132,7 @@ export async function inspectDataset(source: string, opts: InspectOptions = {}):
     const ds = new SyntheticFaceDataset(parseSyntheticSource(source)!);
     sizes.set(`${ds.imageSize}×${ds.imageSize}`, ds.size);
     formats.synthetic = ds.size;
-    report = { source, kind, images: ds.size, identities: ds.numClasses, perIdentity: perIdentityStats(countsOf(ds.labels, ds.numClasses)), emptyIdentities: [], ignoredFiles: [] };
+    report = { source, kind, images: ds.size, identities: ds.numClasses, perIdentity: perIdentityStats(countsOf(ds.labels, ds.numClasses)), emptyIdentities: [], ignoredFiles: [], skippedLinks: [] };
   } else if (kind === 'rec') {
     const ds = await RecordIODataset.open(path, { check: 'none', onWarning: () => undefined });
     const picks = pickSample(ds.size, opts.sample);
@@ -145,9 +147,10 @@ export async function inspectDataset(source: string, opts: InspectOptions = {}):
       opts.onProgress?.(++done, picks.length);
     });
     ds.close();
-    report = { source, kind, images: ds.size, identities: ds.numClasses, perIdentity: perIdentityStats(countsOf(ds.labels, ds.numClasses)), emptyIdentities: [], ignoredFiles: [] };
+    report = { source, kind, images: ds.size, identities: ds.numClasses, perIdentity: perIdentityStats(countsOf(ds.labels, ds.numClasses)), emptyIdentities: [], ignoredFiles: [], skippedLinks: [] };
   } else {
     const scan = await scanImageFolder(path);
+    for (const b of scan.brokenLinks) unreadable.push({ item: b.file, reason: b.reason });
     const picks = pickSample(scan.files.length, opts.sample);
     let done = 0;
     await mapPool(picks.length, 16, async (k) => {
@@ -168,6 +171,7 @@ export async function inspectDataset(source: string, opts: InspectOptions = {}):
       perIdentity: perIdentityStats(countsOf(scan.labels, scan.classNames.length)),
       emptyIdentities: scan.emptyClasses,
       ignoredFiles: scan.ignored,
+      skippedLinks: scan.skippedLinks.map((l) => ({ item: l.file, reason: l.reason })),
     };
   }
   unreadable.sort((a, b) => (a.item < b.item ? -1 : a.item > b.item ? 1 : 0));
@@ -202,6 +206,10 @@ export function formatDatasetReport(r: DatasetReport, maxList = 10): string {
   for (const u of r.unreadable.slice(0, maxList)) L.push(`  ${u.item}: ${u.reason}`);
   if (r.unreadable.length > maxList) L.push(`  … ${r.unreadable.length - maxList} more (--json lists all)`);
   if (r.emptyIdentities.length) L.push(`empty identities ${r.emptyIdentities.length}: ${r.emptyIdentities.slice(0, maxList).join(', ')}`);
+  if (r.skippedLinks.length) {
+    L.push(`links not followed ${r.skippedLinks.length}`);
+    for (const l of r.skippedLinks.slice(0, maxList)) L.push(`  ${l.item}: ${l.reason}`);
+  }
   if (r.ignoredFiles.length) L.push(`ignored      ${r.ignoredFiles.length} non-image file(s), e.g. ${r.ignoredFiles[0]}`);
   L.push(`time         ${r.seconds.toFixed(1)} s`);
   return L.join('\n');

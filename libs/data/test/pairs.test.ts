@@ -1,3 +1,4 @@
+import { mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPairs } from '../src/verification/pairs.js';
@@ -39,7 +40,7 @@ describe('LFW-style pairs.txt', () => {
     const pairs = join(root, 'missing.txt');
     writeFile(pairs, 'Abel_Pacheco\t1\t2\nAbel_Pacheco\t1\t7\nNobody\t1\tZoe_Ball\t1\n');
     await expect(loadPairs(pairs, join(root, 'lfw'), { imageSize: S })).rejects.toThrow(
-      /missing\.txt: 2 image\(s\) named in the pairs file are missing under .*lfw \(line 2: .*Abel_Pacheco_0007\.jpg; line 3: .*Nobody_0001\.jpg\).*--skip-bad/,
+      /missing\.txt: 2 image\(s\) named in the pairs file are missing or unreadable under .*lfw \(line 2: .*Abel_Pacheco_0007\.jpg \(missing\); line 3: .*Nobody_0001\.jpg \(missing\)\).*--skip-bad/,
     );
     const warnings: string[] = [];
     const set = await loadPairs(pairs, join(root, 'lfw'), { imageSize: S, skipBad: true, onWarning: (m) => warnings.push(m) });
@@ -54,5 +55,52 @@ describe('LFW-style pairs.txt', () => {
     await expect(loadPairs(pairs, join(root, 'lfw'))).rejects.toThrow(/bad\.txt:2: cannot parse "this line is wrong"/);
     await expect(loadPairs(pairs, join(root, 'nowhere'))).rejects.toThrow(/nowhere: image folder for .*bad\.txt not found/);
     await expect(loadPairs(join(root, 'none.txt'), root)).rejects.toThrow(/none\.txt: cannot read the pairs file/);
+  });
+
+  it('a fourth column of fold ids is kept per pair; a file mixing rows with and without one is refused at the line', async () => {
+    const pairs = join(root, 'folds.txt');
+    const A1 = 'Abel_Pacheco/Abel_Pacheco_0001.png';
+    const A2 = 'Abel_Pacheco/Abel_Pacheco_0002.png';
+    const Z1 = 'Zoe_Ball/Zoe_Ball_0001.png';
+    writeFile(pairs, `# pathA pathB same fold\n${A1} ${A2} 1 3\n${A1} ${Z1} 0 1\n${A2} ${Z1} 0 3\n${A2} ${A1} 1 -2\n`);
+    const set = await loadPairs(pairs, join(root, 'lfw'), { imageSize: S });
+    expect(set.issame).toEqual([true, false, false, true]);
+    expect(set.foldIds).toEqual([3, 1, 3, -2]);
+    expect(same(set.imagesB[1]!, px.get(Z1)!)).toBe(true);
+    // without a fold column there are no fold ids (contiguous folds downstream)
+    expect((await loadPairs(join(root, 'pairs.txt'), join(root, 'lfw'), { imageSize: S })).foldIds).toBeUndefined();
+
+    const mixed = join(root, 'mixed.txt');
+    writeFile(mixed, `${A1} ${A2} 1 0\n${A1} ${Z1} 0 1\n\n${A2} ${Z1} 0\n`);
+    await expect(loadPairs(mixed, join(root, 'lfw'), { imageSize: S })).rejects.toThrow(/mixed\.txt:4: has no fold column, but line 1 has one\. Give every pair a fold id/);
+    writeFile(mixed, `Abel_Pacheco\t1\t2\n${A1} ${Z1} 0 1\n`);
+    await expect(loadPairs(mixed, join(root, 'lfw'), { imageSize: S })).rejects.toThrow(/mixed\.txt:2: has a fold column, but line 1 has none/);
+    writeFile(mixed, `${A1} ${A2} 1 5\n${A1} ${Z1} 0 5\n`);
+    await expect(loadPairs(mixed, join(root, 'lfw'), { imageSize: S })).rejects.toThrow(/mixed\.txt: every pair is in fold 5; a fold column needs at least 2 folds/);
+    writeFile(mixed, `${A1} ${A2} 1 x\n`);
+    await expect(loadPairs(mixed, join(root, 'lfw'), { imageSize: S })).rejects.toThrow(/mixed\.txt:1: cannot parse .*"pathA pathB 1\|0 fold"/);
+  });
+
+  it('a root of symbolic links to identity folders reads the same images; broken links are named, not dropped', async () => {
+    const links = join(root, 'linked');
+    mkdirSync(links, { recursive: true });
+    symlinkSync(join(root, 'lfw', 'Abel_Pacheco'), join(links, 'Abel_Pacheco'));
+    symlinkSync(join(root, 'lfw', 'Zoe_Ball'), join(links, 'Zoe_Ball'));
+    const real = await loadPairs(join(root, 'pairs.txt'), join(root, 'lfw'), { imageSize: S });
+    const viaLinks = await loadPairs(join(root, 'pairs.txt'), links, { imageSize: S });
+    expect(viaLinks.issame).toEqual(real.issame);
+    viaLinks.imagesA.forEach((a, i) => expect(same(a, real.imagesA[i]!)).toBe(true));
+    viaLinks.imagesB.forEach((b, i) => expect(same(b, real.imagesB[i]!)).toBe(true));
+
+    const dangling = join(root, 'dangling');
+    mkdirSync(join(dangling, 'Abel_Pacheco'), { recursive: true });
+    symlinkSync(join(root, 'lfw', 'Abel_Pacheco', 'Abel_Pacheco_0001.png'), join(dangling, 'Abel_Pacheco', 'Abel_Pacheco_0001.png'));
+    symlinkSync(join(root, 'gone.png'), join(dangling, 'Abel_Pacheco', 'Abel_Pacheco_0002.png'));
+    const p = join(root, 'one.txt');
+    writeFile(p, 'Abel_Pacheco/Abel_Pacheco_0001.png Abel_Pacheco/Abel_Pacheco_0002.png 1\nAbel_Pacheco/Abel_Pacheco_0001.png Abel_Pacheco/Abel_Pacheco_0001.png 1\n');
+    await expect(loadPairs(p, dangling, { imageSize: S })).rejects.toThrow(/line 1: .*Abel_Pacheco_0002\.png \(broken symbolic link to .*gone\.png\)/);
+    const set = await loadPairs(p, dangling, { imageSize: S, skipBad: true, onWarning: () => undefined });
+    expect(set.issame).toEqual([true]);
+    expect(set.skipped).toEqual([expect.stringMatching(/^line 1: .*Abel_Pacheco_0002\.png broken symbolic link to .*gone\.png$/)]);
   });
 });

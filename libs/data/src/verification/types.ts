@@ -6,6 +6,11 @@ export interface VerificationSet {
   imagesB: Uint8Array[];
   issame: boolean[];
   imageSize: number;
+  /**
+   * Fold id of each pair when the pairs list has a fold column ("pathA pathB same fold"): verification uses these
+   * folds instead of contiguous ones. Absent otherwise (and for .bin sets).
+   */
+  foldIds?: number[];
   /** Entries skipped with skipBad (pair index and reason); absent when none. */
   skipped?: string[];
 }
