@@ -4,6 +4,8 @@ import { identification, type IdentificationResult } from './identification.js';
 import type { EmbeddingModel } from './model.js';
 import { gatherRows } from './rows.js';
 import type { VerificationMetric } from './thresholds.js';
+import type { FoldSource } from './kfold.js';
+import type { VerificationFold } from './verification-accuracy.js';
 import { verify, type VerificationReport } from './verify.js';
 
 /** Pairs of face crops (structurally what @facet/data's loadBin / loadPairs return). */
@@ -13,6 +15,8 @@ export interface PairImages {
   imagesA: Uint8Array[];
   imagesB: Uint8Array[];
   issame: boolean[];
+  /** Fold id of each pair when the pairs list has a fold column (@facet/data's loadPairs); else contiguous folds. */
+  foldIds?: ArrayLike<number>;
 }
 
 /** A labelled image set read one image at a time (structurally @facet/data's FaceDataset). */
@@ -61,6 +65,7 @@ export async function evaluatePairs(model: EmbeddingModel, set: PairImages, opts
     dim: emb.dim,
     ...(opts.metric ? { metric: opts.metric } : {}),
     ...(opts.folds ? { folds: opts.folds } : {}),
+    ...(set.foldIds ? { foldIds: set.foldIds } : {}),
     ...(opts.fars ? { fars: opts.fars } : {}),
   });
   return { report, xnorm: emb.xnorm, embedSeconds };
@@ -133,7 +138,10 @@ export interface VerificationSummary {
   eer: number;
   tarAtFar: Array<{ far: number; tar: number | null; note: string }>;
   bestThresholdCosine: number;
-  folds: Array<{ threshold: number; trainAccuracy: number; testAccuracy: number; testRange: [number, number] }>;
+  folds: VerificationFold[];
+  /** 'file': the pairs list's fold column; 'contiguous': insightface's split of the pair order. */
+  foldSource: FoldSource;
+  foldCount: number;
   metric: VerificationMetric;
   xnorm?: number;
 }
@@ -152,6 +160,8 @@ export function summarizeVerification(set: string, report: VerificationReport, e
     tarAtFar: report.tarAtFar.map((t) => ({ far: t.far, tar: t.tar, note: t.note })),
     bestThresholdCosine: report.bestThresholdCosine,
     folds: report.accuracy.folds,
+    foldSource: report.accuracy.foldSource,
+    foldCount: report.accuracy.foldCount,
     metric: report.accuracy.metric,
     ...(extra.xnorm !== undefined ? { xnorm: extra.xnorm } : {}),
   };

@@ -2,7 +2,7 @@
 // closed-set identification (rank-k, CMC), .npy I/O and evaluation plots.
 export type { EmbeddingModel } from './model.js';
 export { embed, embedImages, type EmbedOptions, type EmbedInput, type EmbeddingBatchResult } from './embed.js';
-export { kFoldRanges } from './kfold.js';
+export { kFoldRanges, assignFolds, type FoldSource, type FoldAssignment } from './kfold.js';
 export {
   insightfaceL2Thresholds,
   insightfaceCosineThresholds,

@@ -1,4 +1,4 @@
-import { kFoldRanges } from './kfold.js';
+import { assignFolds, type FoldSource } from './kfold.js';
 import { assertFinite } from './rows.js';
 import { defaultThresholds, thresholdAsCosine, type VerificationMetric } from './thresholds.js';
 
@@ -7,8 +7,13 @@ export interface VerificationAccuracyOptions {
   metric: VerificationMetric;
   /** Candidate thresholds in the metric's units (default: insightface's 400-point grid, see thresholds.ts). */
   thresholds?: Float64Array;
-  /** Number of contiguous folds (default 10). */
+  /** Number of contiguous folds (default 10); ignored when `foldIds` is given. */
   folds?: number;
+  /**
+   * Fold id of each pair (a pairs list's fold column, e.g. `pathA pathB same fold`): the pairs of one id form one
+   * test fold, instead of the contiguous split. Any integers; folds are ordered by ascending id.
+   */
+  foldIds?: ArrayLike<number>;
 }
 
 export interface VerificationFold {
@@ -16,8 +21,12 @@ export interface VerificationFold {
   threshold: number;
   trainAccuracy: number;
   testAccuracy: number;
-  /** Pair index range [start, end) of this test fold. */
-  testRange: [number, number];
+  /** Pairs in this test fold. */
+  testPairs: number;
+  /** Pair index range [start, end) of this test fold (contiguous folds only). */
+  testRange?: [number, number];
+  /** The fold's id in the pairs list's fold column (file folds only). */
+  foldId?: number;
 }
 
 export interface VerificationResult {
@@ -27,6 +36,9 @@ export interface VerificationResult {
   /** Population standard deviation (numpy's default ddof=0) of the fold test accuracies. */
   std: number;
   folds: VerificationFold[];
+  /** 'file': the folds of the pairs list's fold column; 'contiguous': insightface's split of the pair order. */
+  foldSource: FoldSource;
+  foldCount: number;
   /** Threshold of highest accuracy over all pairs (first best grid point), in metric units: the one to deploy. */
   bestThreshold: number;
   /** Accuracy over all pairs at `bestThreshold` (optimistic: chosen and measured on the same pairs). */
@@ -86,7 +98,7 @@ function firstArgmax(v: Float64Array): number {
 
 /**
  * insightface's 10-fold verification accuracy (AT/eval/verification.py `calculate_roc`): split the pairs into
- * contiguous folds (sklearn KFold, shuffle=False); for each fold pick the threshold maximising accuracy
+ * contiguous folds (sklearn KFold, shuffle=False), or the folds given by `foldIds`; for each fold pick the threshold maximising accuracy
  * (TP + TN)/n on the other folds (first argmax over the grid), then measure accuracy on the fold; report
  * mean ± std. insightface's optional `subtract_mean` (subtract the train folds' mean embedding; off by default)
  * is not reproduced: it needs the embeddings, not the scores.
@@ -105,31 +117,30 @@ export function verificationAccuracy(scores: Float32Array | Float64Array, issame
   const thresholds = opts.thresholds ?? defaultThresholds(metric);
   if (thresholds.length === 0) throw new Error('verificationAccuracy: thresholds is empty; pass at least one (or omit it for the insightface grid).');
   for (const t of thresholds) if (Number.isNaN(t)) throw new Error('verificationAccuracy: thresholds contains NaN.');
-  const ranges = kFoldRanges(n, opts.folds ?? 10);
+  const assignment = assignFolds(n, opts.folds ?? 10, opts.foldIds);
+  const { foldOf, sizes } = assignment;
 
   const T = thresholds.length;
   const order = Int32Array.from({ length: T }, (_, i) => i).sort((a, b) => thresholds[a]! - thresholds[b]! || a - b);
   const sorted = Float64Array.from(order, (i) => thresholds[i]!);
 
   // Per-fold bucket histograms of same and different pairs.
-  const sameHist = ranges.map(() => new Float64Array(T + 1));
-  const diffHist = ranges.map(() => new Float64Array(T + 1));
-  ranges.forEach(([start, end], f) => {
-    for (let i = start; i < end; i++) {
-      const k = bound(sorted, scores[i]!, metric === 'l2');
-      (issame[i] ? sameHist[f]! : diffHist[f]!)[k]! += 1;
-    }
-  });
+  const sameHist = sizes.map(() => new Float64Array(T + 1));
+  const diffHist = sizes.map(() => new Float64Array(T + 1));
+  for (let i = 0; i < n; i++) {
+    const k = bound(sorted, scores[i]!, metric === 'l2');
+    (issame[i] ? sameHist : diffHist)[foldOf[i]!]![k]! += 1;
+  }
   const totalSame = new Float64Array(T + 1);
   const totalDiff = new Float64Array(T + 1);
-  for (let f = 0; f < ranges.length; f++) {
+  for (let f = 0; f < sizes.length; f++) {
     for (let k = 0; k <= T; k++) {
       totalSame[k]! += sameHist[f]![k]!;
       totalDiff[k]! += diffHist[f]![k]!;
     }
   }
 
-  const folds: VerificationFold[] = ranges.map(([start, end], f) => {
+  const folds: VerificationFold[] = sizes.map((size, f) => {
     const trainSame = totalSame.map((v, k) => v - sameHist[f]![k]!);
     const trainDiff = totalDiff.map((v, k) => v - diffHist[f]![k]!);
     const train = correctCounts(trainSame, trainDiff, order, metric);
@@ -137,9 +148,11 @@ export function verificationAccuracy(scores: Float32Array | Float64Array, issame
     const test = correctCounts(sameHist[f]!, diffHist[f]!, order, metric);
     return {
       threshold: thresholds[best]!,
-      trainAccuracy: train[best]! / (n - (end - start)),
-      testAccuracy: test[best]! / (end - start),
-      testRange: [start, end],
+      trainAccuracy: train[best]! / (n - size),
+      testAccuracy: test[best]! / size,
+      testPairs: size,
+      ...(assignment.ranges ? { testRange: assignment.ranges[f]! } : {}),
+      ...(assignment.ids ? { foldId: assignment.ids[f]! } : {}),
     };
   });
 
@@ -153,6 +166,8 @@ export function verificationAccuracy(scores: Float32Array | Float64Array, issame
     accuracy: mean,
     std,
     folds,
+    foldSource: assignment.source,
+    foldCount: folds.length,
     bestThreshold: thresholds[best]!,
     bestAccuracy: all[best]! / n,
     bestThresholdCosine: thresholdAsCosine(thresholds[best]!, metric),

@@ -54,8 +54,10 @@ export interface VerifyOptions {
   dim: number;
   /** Score the 10-fold accuracy uses (default 'l2', insightface's). Both give the same decisions on unit vectors. */
   metric?: VerificationMetric;
-  /** Number of folds (default 10). */
+  /** Number of contiguous folds (default 10); ignored when `foldIds` is given. */
   folds?: number;
+  /** Fold id of each pair (a pairs list's fold column), used instead of contiguous folds. */
+  foldIds?: ArrayLike<number>;
   /** FARs for TAR@FAR (default 1e-1, 1e-2, 1e-3, 1e-4). */
   fars?: readonly number[];
   /** How TAR@FAR picks its operating point (default 'at-most'). */
@@ -98,7 +100,11 @@ export function verify(
     throw new Error(`verify: ${cosine.length} embedding pairs but ${issame.length} issame labels; pass one label per pair.`);
   }
   const labels = Array.from(issame, Boolean);
-  const accuracy = verificationAccuracy(metric === 'l2' ? squaredL2 : cosine, labels, { metric, folds: opts.folds ?? 10 });
+  const accuracy = verificationAccuracy(metric === 'l2' ? squaredL2 : cosine, labels, {
+    metric,
+    folds: opts.folds ?? 10,
+    ...(opts.foldIds ? { foldIds: opts.foldIds } : {}),
+  });
   const roc = rocCurve(cosine, labels, true);
   const eer = equalErrorRate(roc);
   return {

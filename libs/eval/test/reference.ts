@@ -26,8 +26,13 @@ export function accuracyAt(thr: number, scores: ArrayLike<number>, same: ArrayLi
 
 /** insightface calculate_roc's accuracy part: per fold, argmax (first) train accuracy, test accuracy there. */
 export function referenceFolds(scores: ArrayLike<number>, same: ArrayLike<boolean>, thresholds: ArrayLike<number>, folds: number, metric: 'l2' | 'cosine') {
+  return referenceFoldsOn(scores, same, thresholds, kfoldIndices(scores.length, folds), metric);
+}
+
+/** The same on given test folds (lists of pair indices). */
+export function referenceFoldsOn(scores: ArrayLike<number>, same: ArrayLike<boolean>, thresholds: ArrayLike<number>, testFolds: number[][], metric: 'l2' | 'cosine') {
   const n = scores.length;
-  return kfoldIndices(n, folds).map((test) => {
+  return testFolds.map((test) => {
     const inTest = new Set(test);
     const train = Array.from({ length: n }, (_, i) => i).filter((i) => !inTest.has(i));
     let best = 0;

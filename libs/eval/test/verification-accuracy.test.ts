@@ -5,7 +5,7 @@ import {
   kFoldRanges,
   verificationAccuracy,
 } from '../src/index.js';
-import { gauss, kfoldIndices, referenceFolds, rng } from './reference.js';
+import { gauss, kfoldIndices, referenceFolds, referenceFoldsOn, rng } from './reference.js';
 
 /** Scores of a noisy verifier with some values placed exactly on grid thresholds (ties in the comparison). */
 function fixture(n: number, seed: number, metric: 'l2' | 'cosine') {
@@ -72,6 +72,66 @@ describe('verificationAccuracy against a float64 loop reference', () => {
       });
     }
   }
+
+  for (const metric of ['l2', 'cosine'] as const) {
+    it(`${metric}: folds from a fold column (interleaved, arbitrary ids) are the test folds`, () => {
+      const n = 257;
+      const { scores, same } = fixture(n, 99, metric);
+      const r = rng(3);
+      const idsUsed = [11, -1, 7, 2];
+      const foldIds = Array.from({ length: n }, () => idsUsed[Math.floor(r() * idsUsed.length)]!);
+      const sortedIds = [...idsUsed].sort((a, b) => a - b);
+      const tests = sortedIds.map((id) => foldIds.flatMap((f, i) => (f === id ? [i] : [])));
+      const grid = metric === 'l2' ? insightfaceL2Thresholds() : insightfaceCosineThresholds();
+      const got = verificationAccuracy(scores, same, { metric, foldIds, folds: 10 });
+      const ref = referenceFoldsOn(scores, same, grid, tests, metric);
+      expect([got.foldSource, got.foldCount]).toEqual(['file', 4]);
+      got.folds.forEach((f, i) => {
+        expect(f.foldId).toBe(sortedIds[i]);
+        expect(f.testPairs).toBe(tests[i]!.length);
+        expect(f.testRange).toBeUndefined();
+        expect(f.threshold).toBe(ref[i]!.threshold);
+        expect(f.trainAccuracy).toBeCloseTo(ref[i]!.trainAccuracy, 14);
+        expect(f.testAccuracy).toBeCloseTo(ref[i]!.testAccuracy, 14);
+      });
+      expect(got.accuracy).toBeCloseTo(ref.reduce((a, f) => a + f.testAccuracy, 0) / 4, 14);
+      // without the column: contiguous folds, as insightface
+      const plain = verificationAccuracy(scores, same, { metric });
+      expect([plain.foldSource, plain.foldCount, plain.folds[0]!.testRange]).toEqual(['contiguous', 10, [0, 26]]);
+    });
+  }
+
+  it("fold column on four pairs, worked by hand: each fold's threshold comes from the other fold", () => {
+    // l2, thresholds {0.5, 1.5}, same iff score < t. Pairs (score, same, fold): (0.2 T 4) (1.0 T 9) (1.0 F 4) (2.0 F 9).
+    // Fold 4 = {0, 2} is tested with the threshold best on {1, 3}: t=0.5 gets 1 of 2 (pair 1 called different),
+    //   t=1.5 gets 2 of 2 → 1.5; on {0, 2} at 1.5 pair 2 (1.0, different) is called same → 1/2.
+    // Fold 9 = {1, 3}, trained on {0, 2}: t=0.5 gets 2 of 2, t=1.5 1 of 2 → 0.5; on {1, 3} pair 1 is missed → 1/2.
+    // Contiguous halves {0, 1} / {2, 3} would pick 0.5 then 1.5: the file's folds are really the ones used.
+    const scores = Float64Array.from([0.2, 1.0, 1.0, 2.0]);
+    const same = [true, true, false, false];
+    const thresholds = Float64Array.from([0.5, 1.5]);
+    const got = verificationAccuracy(scores, same, { metric: 'l2', thresholds, foldIds: [4, 9, 4, 9] });
+    expect(got.folds.map((f) => [f.foldId, f.threshold, f.trainAccuracy, f.testAccuracy, f.testPairs])).toEqual([
+      [4, 1.5, 1, 0.5, 2],
+      [9, 0.5, 1, 0.5, 2],
+    ]);
+    expect([got.accuracy, got.std]).toEqual([0.5, 0]);
+    const contiguous = verificationAccuracy(scores, same, { metric: 'l2', thresholds, folds: 2 });
+    expect(contiguous.folds.map((f) => f.threshold)).toEqual([0.5, 1.5]);
+    // folds are ordered by id, not by first appearance
+    expect(verificationAccuracy(scores, same, { metric: 'l2', thresholds, foldIds: [9, 4, 9, 4] }).folds.map((f) => [f.foldId, f.threshold])).toEqual([
+      [4, 0.5],
+      [9, 1.5],
+    ]);
+  });
+
+  it('rejects fold ids that do not fit: wrong count, non-integers, a single fold', () => {
+    const scores = new Float64Array(4);
+    const same = [true, false, true, false];
+    expect(() => verificationAccuracy(scores, same, { metric: 'l2', foldIds: [1, 2, 1] })).toThrow(/4 pairs but 3 fold ids/);
+    expect(() => verificationAccuracy(scores, same, { metric: 'l2', foldIds: [1, 2, 1.5, 2] })).toThrow(/fold id of pair 2 is 1\.5; fold ids must be integers/);
+    expect(() => verificationAccuracy(scores, same, { metric: 'l2', foldIds: [3, 3, 3, 3] })).toThrow(/all 4 pairs are in fold 3; the fold column needs at least 2 folds/);
+  });
 
   it('a score equal to a threshold is not "same" under either strict comparison', () => {
     // One pair per threshold candidate; scores sit exactly on thresholds 0.5 and 1.

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initEngine } from '@facet/engine';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gatherRows, identification, insightfaceL2Thresholds, plotCmc, plotRocComparison, plotVerification, rocPlotPoints, rocCurve, verify } from '../src/index.js';
-import { gauss, referenceFolds, rng } from './reference.js';
+import { gatherRows, identification, insightfaceL2Thresholds, summarizeVerification, plotCmc, plotRocComparison, plotVerification, rocPlotPoints, rocCurve, verify } from '../src/index.js';
+import { gauss, referenceFolds, referenceFoldsOn, rng } from './reference.js';
 
 const keep = process.env.FACET_KEEP_PLOTS;
 const dir = keep ?? mkdtempSync(join(tmpdir(), 'facet-eval-'));
@@ -32,6 +32,27 @@ function binLikeEmbeddings(pairs: number, dim: number, seed: number) {
 }
 
 describe('verify', () => {
+  it('with a fold column, verify and its summary use and name the file folds', () => {
+    const dim = 8;
+    const pairs = 120;
+    const { emb, issame } = binLikeEmbeddings(pairs, dim, 4);
+    const even = Int32Array.from({ length: pairs }, (_, k) => 2 * k);
+    const a = gatherRows(emb, dim, even);
+    const b = gatherRows(emb, dim, even.map((v) => v + 1));
+    const foldIds = Array.from({ length: pairs }, (_, k) => (k * 7) % 5);
+    const report = verify(a, b, issame, { dim, foldIds });
+    const dist = Array.from(report.scores, (c) => 2 - 2 * c);
+    const tests = [0, 1, 2, 3, 4].map((id) => foldIds.flatMap((f, k) => (f === id ? [k] : [])));
+    const ref = referenceFoldsOn(dist, issame, insightfaceL2Thresholds(), tests, 'l2');
+    // thresholds on the squared L2 the report scored with (2 − 2cos agrees to ~1e-16; no pair sits on a grid point)
+    expect(report.accuracy.folds.map((f) => f.threshold)).toEqual(ref.map((f) => f.threshold));
+    expect(report.accuracy.folds.map((f) => f.testAccuracy)).toEqual(ref.map((f) => f.testAccuracy));
+    const summary = summarizeVerification('folded', report);
+    expect([summary.foldSource, summary.foldCount, summary.folds.map((f) => f.foldId)]).toEqual(['file', 5, [0, 1, 2, 3, 4]]);
+    const plain = summarizeVerification('plain', verify(a, b, issame, { dim }));
+    expect([plain.foldSource, plain.foldCount]).toEqual(['contiguous', 10]);
+  });
+
   it("reproduces insightface's evaluate() on .bin-ordered embeddings (normalise, squared L2, 10 folds)", () => {
     const dim = 12;
     const pairs = 503;
