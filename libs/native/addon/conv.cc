@@ -1,0 +1,125 @@
+// 2-D convolution forward, backward-data and backward-weights on oneDNN, for tfjs's NHWC activations and HWIO
+// filters (depthwise: [KH, KW, C, M], i.e. oneDNN's grouped weights with G = C, one input channel per group).
+// Activations stay in the caller's NHWC buffers (no reorder); weights are described in tfjs's layout and
+// reordered on every call into the layout the primitive chose (tag::any): they change every training step, so
+// caching the reordered copy would go stale. Primitives (and the weight reorders) are cached per shape key.
+#include <memory>
+#include <unordered_map>
+
+#include "common.h"
+
+namespace facet {
+using dnnl::memory;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+enum ConvMode { kForward = 0, kBackwardData = 1, kBackwardWeights = 2 };
+
+// [N, H, W, C, KH, KW, G, OCg, OH, OW, sh, sw, dh, dw, pt, pb, pl, pr], dilations in tfjs's convention (1 = none)
+struct ConvGeom {
+  int64_t N, H, W, C, KH, KW, G, OCg, OH, OW, sh, sw, dh, dw, pt, pb, pl, pr;
+};
+
+struct ConvEntry {
+  dnnl::primitive prim;
+  memory::desc src, dst, userWeights, primWeights, scratch;
+  bool reorderWeights = false;
+  dnnl::reorder weightsReorder;  // user -> primitive layout (fwd, bwd data) or back (bwd weights)
+};
+
+static ConvGeom geometry(const std::vector<int64_t>& d) {
+  if (d.size() != 18) throw std::runtime_error("conv: geometry must have 18 integers");
+  return {d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11], d[12], d[13], d[14], d[15], d[16], d[17]};
+}
+
+static std::unique_ptr<ConvEntry> build(int mode, const ConvGeom& g) {
+  auto& eng = cpuEngine();
+  memory::desc src({g.N, g.C, g.H, g.W}, dt::f32, tag::nhwc);
+  memory::desc dst({g.N, g.G * g.OCg, g.OH, g.OW}, dt::f32, tag::nhwc);
+  memory::dims wDims = g.G == 1 ? memory::dims{g.OCg, g.C, g.KH, g.KW} : memory::dims{g.G, g.OCg, g.C / g.G, g.KH, g.KW};
+  memory::desc userW(wDims, dt::f32, g.G == 1 ? tag::hwio : tag::hwigo);
+  memory::desc anyW(wDims, dt::f32, tag::any);
+  memory::dims strides{g.sh, g.sw}, dil{g.dh - 1, g.dw - 1}, padL{g.pt, g.pl}, padR{g.pb, g.pr};
+  auto attr = userScratchpadAttr();
+  auto fwdDesc = dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, src,
+                                                 anyW, dst, strides, dil, padL, padR);
+  auto fwd = dnnl::convolution_forward::primitive_desc(fwdDesc, attr, eng);
+  auto e = std::make_unique<ConvEntry>();
+  e->src = src;
+  e->dst = dst;
+  e->userWeights = userW;
+  if (mode == kForward) {
+    noteImpl("conv_fwd", fwd);
+    e->prim = dnnl::convolution_forward(fwd);
+    e->primWeights = fwd.weights_desc();
+    e->scratch = fwd.scratchpad_desc();
+  } else if (mode == kBackwardData) {
+    auto bd = dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, src, anyW, dst, strides, dil, padL, padR);
+    auto pd = dnnl::convolution_backward_data::primitive_desc(bd, attr, eng, fwd);
+    noteImpl("conv_bwd_data", pd);
+    e->prim = dnnl::convolution_backward_data(pd);
+    e->primWeights = pd.weights_desc();
+    e->scratch = pd.scratchpad_desc();
+  } else {
+    auto bw = dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, src, anyW, dst, strides, dil, padL, padR);
+    auto pd = dnnl::convolution_backward_weights::primitive_desc(bw, attr, eng, fwd);
+    noteImpl("conv_bwd_weights", pd);
+    e->prim = dnnl::convolution_backward_weights(pd);
+    e->primWeights = pd.diff_weights_desc();
+    e->scratch = pd.scratchpad_desc();
+  }
+  e->reorderWeights = e->primWeights != userW;
+  if (e->reorderWeights) {
+    e->weightsReorder = mode == kBackwardWeights ? dnnl::reorder(dnnl::reorder::primitive_desc(eng, e->primWeights, eng, userW))
+                                                 : dnnl::reorder(dnnl::reorder::primitive_desc(eng, userW, eng, e->primWeights));
+  }
+  return e;
+}
+
+static std::unordered_map<std::string, std::unique_ptr<ConvEntry>>& cache() {
+  static std::unordered_map<std::string, std::unique_ptr<ConvEntry>> m;
+  return m;
+}
+
+size_t convCacheSize() { return cache().size(); }
+
+/** conv(mode, src, weights, dst, geometry): mode 0 writes dst, 1 writes src (as diff_src from dst = diff_dst), 2 writes weights. */
+napi_value Conv(napi_env env, napi_callback_info info) {
+  auto a = args(env, info, 5);
+  int mode = static_cast<int>(number(env, a[0], "mode"));
+  if (mode < 0 || mode > 2) throw std::runtime_error("conv: mode must be 0, 1 or 2");
+  F32 x = f32(env, a[1], "src"), w = f32(env, a[2], "weights"), y = f32(env, a[3], "dst");
+  auto dims = ints(env, a[4], "geometry");
+  ConvGeom g = geometry(dims);
+  if (x.length != size_t(g.N * g.H * g.W * g.C)) throw std::runtime_error("conv: src length does not match its shape");
+  if (y.length != size_t(g.N * g.OH * g.OW * g.G * g.OCg)) throw std::runtime_error("conv: dst length does not match its shape");
+  if (w.length != size_t(g.KH * g.KW * (g.C / g.G) * g.G * g.OCg)) throw std::runtime_error("conv: weights length does not match its shape");
+  std::string key = std::to_string(mode);
+  for (auto v : dims) key += "," + std::to_string(v);
+  auto& slot = cache()[key];
+  if (!slot) slot = build(mode, g);
+  ConvEntry& e = *slot;
+  auto& eng = cpuEngine();
+  auto& s = cpuStream();
+  memory srcM(e.src, eng, x.data), dstM(e.dst, eng, y.data), userW(e.userWeights, eng, w.data);
+  std::unique_ptr<Buffer> wBuf;
+  memory primW = userW;
+  if (e.reorderWeights) {
+    wBuf = std::make_unique<Buffer>(e.primWeights.get_size());
+    primW = memory(e.primWeights, eng, wBuf->data());
+    if (mode != kBackwardWeights) e.weightsReorder.execute(s, userW, primW);
+  }
+  memory scratch = scratchpadFor(e.scratch);
+  if (mode == kForward) {
+    e.prim.execute(s, {{DNNL_ARG_SRC, srcM}, {DNNL_ARG_WEIGHTS, primW}, {DNNL_ARG_DST, dstM}, {DNNL_ARG_SCRATCHPAD, scratch}});
+  } else if (mode == kBackwardData) {
+    e.prim.execute(s, {{DNNL_ARG_DIFF_SRC, srcM}, {DNNL_ARG_WEIGHTS, primW}, {DNNL_ARG_DIFF_DST, dstM}, {DNNL_ARG_SCRATCHPAD, scratch}});
+  } else {
+    e.prim.execute(s, {{DNNL_ARG_SRC, srcM}, {DNNL_ARG_DIFF_WEIGHTS, primW}, {DNNL_ARG_DIFF_DST, dstM}, {DNNL_ARG_SCRATCHPAD, scratch}});
+    if (e.reorderWeights) e.weightsReorder.execute(s, primW, userW);
+  }
+  s.wait();
+  return nullptr;
+}
+
+}  // namespace facet

@@ -1,0 +1,74 @@
+// Loads the oneDNN addon built by scripts/build-addon.mjs (build/Release/facet_native.node). Loading never throws:
+// without the addon Facet runs on wasm, and `nativeStatus()` says why and how to enable it.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+/** The addon's functions (addon/*.cc). Buffers are the cpu backend's own Float32Arrays, read and written in place. */
+export interface NativeAddon {
+  info(): AddonInfo;
+  setThreads(n: number): void;
+  /** mode 0: dst = conv(src, weights); 1: src = ∂/∂src given dst = ∂y; 2: weights = ∂/∂weights. `geometry` is
+   * [N, H, W, C, KH, KW, G, OCg, OH, OW, sh, sw, dh, dw, pt, pb, pl, pr]. */
+  conv(mode: 0 | 1 | 2, src: Float32Array, weights: Float32Array, dst: Float32Array, geometry: number[]): void;
+  /** c = op(a)·op(b); dims [Ba, Bb, M, K, N, transposeA, transposeB]. */
+  matmul(a: Float32Array, b: Float32Array, c: Float32Array, dims: number[]): void;
+  batchNormTraining(x: Float32Array, gamma: Float32Array, beta: Float32Array, eps: number, y: Float32Array, mean: Float32Array, variance: Float32Array, invStd: Float32Array): void;
+  batchNormTrainingGrad(x: Float32Array, dy: Float32Array, mean: Float32Array, invStd: Float32Array, gamma: Float32Array, dx: Float32Array, dGamma: Float32Array, dBeta: Float32Array): void;
+  preluGrad(x: Float32Array, dy: Float32Array, alpha: Float32Array, dx: Float32Array, dAlpha: Float32Array): void;
+  /** In place: y = act(y + bias); activation 0 linear, 1 relu, 2 relu6, 3 prelu (alpha), 4 leakyrelu (leakyAlpha). */
+  biasActivation(y: Float32Array, bias: Float32Array | null, C: number, activation: number, alpha: Float32Array | null, leakyAlpha: number): void;
+}
+
+export interface AddonInfo {
+  /** oneDNN's version, e.g. "2.6.3". */
+  version: string;
+  /** The instruction set oneDNN dispatches to on this CPU (dnnl_get_effective_cpu_isa), e.g. "avx512_core". */
+  isa: string;
+  /** OpenMP threads used by oneDNN and the channel loops. */
+  threads: number;
+  /** Buffers the addon holds right now (scratchpad + per-call weight copies): flat across training steps. */
+  liveAllocations: number;
+  /** Primitives cached by shape. */
+  cachedPrimitives: number;
+  /** Implementations oneDNN chose so far, per primitive kind (e.g. conv_fwd: ["brgconv:avx512_core"]). */
+  impls: Record<string, string[]>;
+}
+
+export type NativeStatus = { loaded: true; path: string; info: AddonInfo } | { loaded: false; reason: string };
+
+export const ENABLE_HINT = 'apt-get install libdnnl-dev, then rebuild with `node libs/native/scripts/build-addon.mjs`';
+export const ADDON_PATH = fileURLToPath(new URL('../build/Release/facet_native.node', import.meta.url));
+
+let cached: { addon?: NativeAddon; status: NativeStatus } | undefined;
+
+function load(): { addon?: NativeAddon; status: NativeStatus } {
+  if (cached) return cached;
+  if (process.env.FACET_NATIVE_DISABLE === '1') {
+    cached = { status: { loaded: false, reason: 'disabled by FACET_NATIVE_DISABLE=1' } };
+  } else if (!existsSync(ADDON_PATH)) {
+    cached = { status: { loaded: false, reason: `addon not built (${ADDON_PATH} missing); to enable: ${ENABLE_HINT}` } };
+  } else {
+    try {
+      const addon = createRequire(import.meta.url)(ADDON_PATH) as NativeAddon;
+      cached = { addon, status: { loaded: true, path: ADDON_PATH, info: addon.info() } };
+    } catch (e) {
+      const first = (e as Error).message.split('\n')[0];
+      cached = { status: { loaded: false, reason: `addon failed to load (${first}); to enable: ${ENABLE_HINT}` } };
+    }
+  }
+  return cached;
+}
+
+/** Whether the addon loaded, and if not, one line saying why and how to enable it. */
+export function nativeStatus(): NativeStatus {
+  const { addon, status } = load();
+  return addon && status.loaded ? { ...status, info: addon.info() } : status;
+}
+
+/** The loaded addon; throws the one-line reason when it is not available. */
+export function nativeAddon(): NativeAddon {
+  const { addon, status } = load();
+  if (!addon) throw new Error(`@facet/native: ${(status as { reason: string }).reason}`);
+  return addon;
+}

@@ -1,0 +1,100 @@
+// The 'native' tfjs backend: a subclass of tfjs-backend-cpu's MathBackendCPU (same host TypedArray storage), with
+// every cpu kernel registered for it so everything runs from day one, and the hot kernels replaced by oneDNN ones
+// that read and write that storage zero-copy. A replaced kernel hands a case it does not cover (NCHW, int dtype,
+// unusual broadcast) back to the cpu kernel.
+import { nativeAddon, nativeStatus, type AddonInfo } from './addon.js';
+import * as conv from './kernels/conv.js';
+import * as facet from './kernels/facet.js';
+import * as mm from './kernels/matmul.js';
+import type { KernelArgs, MaybeNative, Tf } from './kernels/types.js';
+
+export const NATIVE_BACKEND = 'native';
+
+/** tfjs kernels replaced by native ones (their cpu kernels stay as the fallback). */
+export const NATIVE_TFJS_KERNELS: Readonly<Record<string, MaybeNative>> = {
+  Conv2D: conv.conv2D,
+  Conv2DBackpropInput: conv.conv2DBackpropInput,
+  Conv2DBackpropFilter: conv.conv2DBackpropFilter,
+  DepthwiseConv2dNative: conv.depthwiseConv2dNative,
+  DepthwiseConv2dNativeBackpropInput: conv.depthwiseBackpropInput,
+  DepthwiseConv2dNativeBackpropFilter: conv.depthwiseBackpropFilter,
+  FusedConv2D: conv.fusedConv2D,
+  FusedDepthwiseConv2D: conv.fusedDepthwiseConv2D,
+  BatchMatMul: mm.batchMatMul,
+  _FusedMatMul: mm.fusedMatMul,
+};
+
+/** Names under which the caller (libs/engine) runs its own fused training kernels. */
+export interface FacetKernelNames {
+  batchNormTraining: string;
+  batchNormTrainingGrad: string;
+  preluGrad: string;
+}
+
+export interface NativeBackendOptions {
+  /** Register Facet's fused BatchNorm / PReLU-gradient kernels natively under these names. */
+  facetKernels?: FacetKernelNames;
+  /** OpenMP threads (default: OMP_NUM_THREADS or all cores). */
+  threads?: number;
+}
+
+export type NativeRegistration =
+  | { ok: true; backendName: string; info: AddonInfo; nativeKernels: string[]; fallbackKernels: string[] }
+  | { ok: false; reason: string };
+
+let registered: Extract<NativeRegistration, { ok: true }> | undefined;
+
+function withFallback(tf: Tf, name: string, fn: MaybeNative, original: ((args: KernelArgs) => unknown) | undefined) {
+  return (args: KernelArgs) => {
+    const out = fn(args, tf);
+    if (out !== undefined) return out;
+    if (!original) throw new Error(`@facet/native: ${name} got inputs it does not handle (float32, channels-last expected)`);
+    return original(args);
+  };
+}
+
+/**
+ * Register the 'native' backend on the given tfjs instance (the one the caller's tfjs-core is: exactly one copy
+ * may exist per process). Returns why not when the addon is unavailable; safe to call again.
+ */
+export function registerNativeBackend(tf: Tf, options: NativeBackendOptions = {}): NativeRegistration {
+  const status = nativeStatus();
+  if (!status.loaded) return { ok: false, reason: status.reason };
+  const addon = nativeAddon();
+  if (options.threads) addon.setThreads(options.threads);
+  if (registered) return { ...registered, info: addon.info() };
+  const cpu = tf.findBackend('cpu');
+  if (!cpu) return { ok: false, reason: "tfjs's cpu backend is not registered (import @tensorflow/tfjs first)" };
+  const CpuBackendClass = cpu.constructor as new () => object;
+  class NativeBackend extends CpuBackendClass {}
+  tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend() as never, 0);
+
+  const cpuKernels = tf.getKernelsForBackend('cpu');
+  for (const k of cpuKernels) {
+    if (!tf.getKernel(k.kernelName, NATIVE_BACKEND)) tf.registerKernel({ ...k, backendName: NATIVE_BACKEND });
+  }
+  const replace = (name: string, fn: MaybeNative) => {
+    const original = tf.getKernel(name, 'cpu')?.kernelFunc as ((args: KernelArgs) => unknown) | undefined;
+    if (tf.getKernel(name, NATIVE_BACKEND)) tf.unregisterKernel(name, NATIVE_BACKEND);
+    tf.registerKernel({ kernelName: name, backendName: NATIVE_BACKEND, kernelFunc: withFallback(tf, name, fn, original) as never });
+  };
+  const nativeKernels: string[] = [];
+  for (const [name, fn] of Object.entries(NATIVE_TFJS_KERNELS)) {
+    replace(name, fn);
+    nativeKernels.push(name);
+  }
+  const names = options.facetKernels;
+  if (names) {
+    for (const [name, fn] of [
+      [names.batchNormTraining, facet.batchNormTraining],
+      [names.batchNormTrainingGrad, facet.batchNormTrainingGrad],
+      [names.preluGrad, facet.preluGrad],
+    ] as const) {
+      replace(name, fn);
+      nativeKernels.push(name);
+    }
+  }
+  const fallbackKernels = cpuKernels.map((k) => k.kernelName).filter((n) => !nativeKernels.includes(n)).sort();
+  registered = { ok: true, backendName: NATIVE_BACKEND, info: addon.info(), nativeKernels, fallbackKernels };
+  return registered;
+}
