@@ -9,6 +9,7 @@ export const FACET_NAMES = { batchNormTraining: 'FacetBatchNormTraining', batchN
 
 /** Whether the addon is built here; when it is not, the kernel suites have nothing to run (addon.test.ts checks the
  * one-line reason instead). */
+tf.env().set('PROD', true); // no "install tfjs-node" banner when the cpu-derived backends start
 export const addonLoaded = nativeStatus().loaded;
 if (addonLoaded) {
   const r = registerNativeBackend(tf, { facetKernels: FACET_NAMES });
