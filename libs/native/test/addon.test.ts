@@ -53,7 +53,8 @@ describe.skipIf(!addonLoaded)('memory over training steps on native', () => {
     const x = tf.tensor4d(randomArray(4 * 16 * 16 * 3, 4), [4, 16, 16, 3]);
     const labels = tf.oneHot(tf.tensor1d([1, 3, 5, 7], 'int32'), 10);
     const bn = (t: tf.Tensor) => {
-      const f = tf.customGrad((xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: (ts: tf.Tensor[]) => void) => {
+      const f = tf.customGrad((...args: unknown[]) => {
+        const [xi, g, b, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
         const [y, mean, , invStd] = tf.engine().runKernel(FACET_NAMES.batchNormTraining, { x: xi, gamma: g, beta: b }, { eps: 1e-5 }) as tf.Tensor[];
         save([xi, mean!, invStd!, g]);
         return { value: y!, gradFunc: (dy: tf.Tensor, s: tf.Tensor[]) => tf.engine().runKernel(FACET_NAMES.batchNormTrainingGrad, { x: s[0]!, dy, mean: s[1]!, invStd: s[2]!, gamma: s[3]! }) as tf.Tensor[] };
@@ -63,7 +64,7 @@ describe.skipIf(!addonLoaded)('memory over training steps on native', () => {
     const opt = tf.train.sgd(0.01);
     const step = () => {
       const loss = opt.minimize(() => {
-        let h = tf.conv2d(x, w1 as tf.Tensor4D, 2, 'same');
+        let h: tf.Tensor = tf.conv2d(x, w1 as tf.Tensor4D, 2, 'same');
         h = tf.prelu(bn(h), alpha);
         h = tf.depthwiseConv2d(h as tf.Tensor4D, dw as tf.Tensor4D, 2, 'same');
         const logits = tf.matMul(h.reshape([4, -1]), fc);
