@@ -1,2 +1,22 @@
-// @facet/interop
-export {};
+// @facet/interop: insightface's PyTorch checkpoints (.pth/.pt, zip and legacy) and safetensors in and out of
+// Facet's backbones; ONNX goes through @facet/onnx. Model files are data: pickles are interpreted, never executed.
+export {
+  importModel,
+  exportModel,
+  readStateDictFile,
+  writeAtomic,
+  EXPORT_FORMATS,
+  type ImportModelOptions,
+  type ImportReport,
+  type ExportModelOptions,
+  type ExportFormat,
+  type ModelFileFormat,
+} from './model-io.js';
+export { detectArchitecture, type Detection } from './detect.js';
+export { backboneFromStateDict, stateDictFromBackbone, type ExportStateDictOptions } from './backbone-map.js';
+export { extractStateDict, type StateDictSource } from './state-dict.js';
+export { readTorchFile, TORCH_GLOBALS, type TorchValue } from './torch/pth-read.js';
+export { writeTorchStateDict } from './torch/pth-write.js';
+export { readSafetensors, writeSafetensors, type SafetensorsFile } from './safetensors.js';
+export { unpickle, PickleError, type PyValue, type UnpickleOptions } from './pickle/unpickle.js';
+export { toFloat32, toIntegers, numel, DTYPE_BYTES, type DType, type TensorData, type StateDict } from './tensor.js';

@@ -1,0 +1,98 @@
+// PyTorch ↔ Facet tensor layouts. Names are the same on both sides (Facet's backbones use insightface's state_dict
+// names); layouts differ:
+//  - Conv2d: PyTorch [O, I/g, kh, kw] (OIHW). Facet HWIO [kh, kw, I, O] for g = 1, and for g > 1 a depthwise filter
+//    [kh, kw, I, O/g] (channel multiplier O/g, per-group partial sums added): F[kh, kw, g·IPG + j, m] =
+//    W[g·OPG + m, j, kh, kw] with IPG = I/g, OPG = O/g (depthwise [C, 1, k, k] → [k, k, C, 1]).
+//  - Linear: PyTorch [out, in], Facet [in, out].
+//  - IResNet's fc sees bn2's output flattened in C·H·W order (NCHW); Facet flattens NHWC (H·W·C), so its rows are
+//    permuted: Facet row (h·W + w)·C + c = PyTorch column c·H·W + h·W + w.
+//  - Everything else (BN vectors, PReLU slopes, LayerNorm, ViT's pos_embed / mask_token) is identical.
+import type { TensorData } from './tensor.js';
+
+/** How one Facet tensor maps onto its PyTorch counterpart. */
+export type LayoutMap =
+  | { kind: 'same' }
+  | { kind: 'linear' }
+  | { kind: 'linear-chw'; channels: number; height: number; width: number }
+  | { kind: 'conv'; groups: number };
+
+/** PyTorch's shape for a Facet tensor under a layout map. */
+export function torchShape(facetShape: number[], map: LayoutMap): number[] {
+  switch (map.kind) {
+    case 'same':
+      return [...facetShape];
+    case 'linear':
+    case 'linear-chw':
+      return [facetShape[1]!, facetShape[0]!];
+    case 'conv': {
+      const [kh, kw, i, opg] = facetShape as [number, number, number, number];
+      return [opg * map.groups, i / map.groups, kh, kw];
+    }
+  }
+}
+
+/** The layout map of a Facet tensor, given its name and shape and the PyTorch tensor it should match. */
+export function layoutFor(name: string, facetShape: number[], torch: number[] | undefined, fcChw?: { channels: number }): LayoutMap {
+  if (facetShape.length === 4) {
+    // groups from the PyTorch shape when there is one (I / (I/g)); exported files: from the following BN (see caller)
+    const groups = torch && torch.length === 4 && torch[1]! > 0 ? facetShape[2]! / torch[1]! : 1;
+    return { kind: 'conv', groups: Number.isInteger(groups) && groups >= 1 ? groups : 1 };
+  }
+  if (facetShape.length === 2 && !name.endsWith('pos_embed')) {
+    if (fcChw) {
+      const hw = facetShape[0]! / fcChw.channels;
+      const side = Math.round(Math.sqrt(hw));
+      return { kind: 'linear-chw', channels: fcChw.channels, height: side, width: side };
+    }
+    return { kind: 'linear' };
+  }
+  return { kind: 'same' };
+}
+
+/** PyTorch values (row-major in torchShape) → Facet values (row-major in facetShape). */
+export function toFacet(values: Float32Array, facetShape: number[], map: LayoutMap): Float32Array {
+  return permute(values, facetShape, map, true);
+}
+
+/** Facet values → PyTorch values. */
+export function toTorch(values: Float32Array, facetShape: number[], map: LayoutMap): Float32Array {
+  return permute(values, facetShape, map, false);
+}
+
+function permute(src: Float32Array, facetShape: number[], map: LayoutMap, intoFacet: boolean): Float32Array {
+  if (map.kind === 'same') return Float32Array.from(src);
+  const out = new Float32Array(src.length);
+  // pairs (facet index, torch index); copy in the requested direction
+  const put = intoFacet ? (f: number, t: number) => (out[f] = src[t]!) : (f: number, t: number) => (out[t] = src[f]!);
+  if (map.kind === 'linear' || map.kind === 'linear-chw') {
+    const [inF, outF] = facetShape as [number, number];
+    for (let i = 0; i < inF; i++) {
+      let ti = i;
+      if (map.kind === 'linear-chw') {
+        const c = i % map.channels;
+        const hw = (i - c) / map.channels;
+        ti = c * map.height * map.width + hw;
+      }
+      for (let o = 0; o < outF; o++) put(i * outF + o, o * inF + ti);
+    }
+    return out;
+  }
+  const [kh, kw, inC, opg] = facetShape as [number, number, number, number];
+  const ipg = inC / map.groups;
+  for (let y = 0; y < kh; y++) {
+    for (let x = 0; x < kw; x++) {
+      for (let c = 0; c < inC; c++) {
+        const g = Math.floor(c / ipg);
+        const j = c - g * ipg;
+        for (let m = 0; m < opg; m++) {
+          put(((y * kw + x) * inC + c) * opg + m, (((g * opg + m) * ipg + j) * kh + y) * kw + x);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+export function describeShape(t: TensorData | number[]): string {
+  return `[${(Array.isArray(t) ? t : t.shape).join(', ')}]`;
+}

@@ -1,0 +1,199 @@
+// importModel / exportModel: insightface model files ↔ Facet backbones. The file kind comes from its first bytes
+// (zip → torch.save's zip layout, PROTO 2 + magic → legacy torch.save, 8-byte length + '{' → safetensors), with the
+// extension only deciding ONNX (a protobuf has no magic), which goes to @facet/onnx.
+import { randomBytes } from 'node:crypto';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import type { Backbone, BackboneOptions } from '@facet/backbones';
+import { backboneFromStateDict, stateDictFromBackbone } from './backbone-map.js';
+import { detectArchitecture } from './detect.js';
+import { isSafetensors, readSafetensors, writeSafetensors } from './safetensors.js';
+import { extractStateDict, stripPrefix, type StateDictSource } from './state-dict.js';
+import type { StateDict } from './tensor.js';
+import { isLegacyTorch, isZip, readTorchFile } from './torch/pth-read.js';
+import { writeTorchStateDict } from './torch/pth-write.js';
+
+export type ModelFileFormat = 'pth-zip' | 'pth-legacy' | 'safetensors' | 'onnx';
+export type ExportFormat = 'pth' | 'safetensors' | 'onnx';
+export const EXPORT_FORMATS: readonly ExportFormat[] = ['pth', 'safetensors', 'onnx'];
+
+export interface ImportModelOptions {
+  /** Architecture: 'auto' (default) detects it from names and shapes; or a Facet / insightface name (r50, mbf…). */
+  network?: string;
+  /** Input side, when the weights allow several (IResNet/MobileFaceNet: any side giving the same final map). */
+  inputSize?: number;
+  /** ViT attention heads (not stored in the weights). Default 8, insightface's vit_t / vit_s. */
+  heads?: number;
+  /** Backbone seed (training randomness after import only; every weight comes from the file). Default 2048. */
+  seed?: number;
+  /** Told what was found: the format, where the weights were, the architecture and why. */
+  onReport?: (report: ImportReport) => void;
+}
+
+export interface ImportReport {
+  file: string;
+  format: ModelFileFormat;
+  network: string;
+  options: BackboneOptions;
+  /** Why this architecture and these options, one line each. */
+  reasons: string[];
+  /** Tensors in the file's state dict. */
+  tensors: number;
+  source: StateDictSource;
+  /** safetensors __metadata__, if any. */
+  metadata?: Record<string, string>;
+}
+
+export interface ExportModelOptions {
+  format?: ExportFormat;
+  /** num_batches_tracked written for every BatchNorm (.pth / .safetensors). Default 0. */
+  numBatchesTracked?: number;
+  /** safetensors __metadata__ (string → string). Facet adds facet_network and facet_input_size. */
+  metadata?: Record<string, string>;
+}
+
+const IMPORT_KEYS = new Set(['network', 'inputSize', 'heads', 'seed', 'onReport']);
+const EXPORT_KEYS = new Set(['format', 'numBatchesTracked', 'metadata']);
+
+function checkKeys(opts: object | undefined, allowed: Set<string>, fn: string): void {
+  if (opts === undefined) return;
+  if (opts === null || typeof opts !== 'object') throw new Error(`${fn}: options must be an object`);
+  for (const k of Object.keys(opts)) {
+    if (!allowed.has(k)) throw new Error(`${fn}: unknown option ${k}; options are ${[...allowed].join(', ')}`);
+  }
+}
+
+function positiveInt(v: unknown, what: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new Error(`${what} must be a positive integer (got ${JSON.stringify(v)})`);
+  return v;
+}
+
+async function readBytes(file: string): Promise<Uint8Array> {
+  try {
+    const b = await readFile(file);
+    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new Error(code === 'ENOENT' ? `${file}: no such file` : code === 'EISDIR' ? `${file} is a directory, not a model file` : `${file}: ${(e as Error).message}`);
+  }
+}
+
+/** The backbone state dict of a .pth/.pt (zip or legacy) or .safetensors file, PyTorch names and layouts. */
+export async function readStateDictFile(file: string): Promise<{ stateDict: StateDict; format: ModelFileFormat; source: StateDictSource; metadata?: Record<string, string> }> {
+  const buf = await readBytes(file);
+  if (isZip(buf) || isLegacyTorch(buf)) {
+    const { stateDict, source } = extractStateDict(readTorchFile(buf, file), file);
+    return { stateDict, source, format: isZip(buf) ? 'pth-zip' : 'pth-legacy' };
+  }
+  if (isSafetensors(buf) || extname(file).toLowerCase() === '.safetensors') {
+    const { tensors, metadata } = readSafetensors(buf, file);
+    const source: StateDictSource = {};
+    return { stateDict: stripPrefix(tensors, source), source, format: 'safetensors', metadata };
+  }
+  if (buf.length === 0) throw new Error(`${file} is empty`);
+  throw new Error(`${file}: not a PyTorch checkpoint (zip or legacy .pth/.pt) nor safetensors, judging by its first bytes; ONNX files must end in .onnx`);
+}
+
+/** Import an insightface model file as a Facet backbone (architecture detected unless `network` names it). */
+export async function importModel(file: string, opts: ImportModelOptions = {}): Promise<Backbone> {
+  checkKeys(opts, IMPORT_KEYS, 'importModel');
+  const inputSize = positiveInt(opts.inputSize, 'importModel: inputSize');
+  const heads = positiveInt(opts.heads, 'importModel: heads');
+  const seed = opts.seed;
+  const network = (opts.network ?? 'auto').trim();
+  if (extname(file).toLowerCase() === '.onnx') return importOnnx(file, { inputSize, seed, network, onReport: opts.onReport });
+
+  const { stateDict, format, source, metadata } = await readStateDictFile(file);
+  const given: BackboneOptions = { ...(inputSize ? { inputSize } : {}), ...(heads ? { heads } : {}) };
+  // Facet's own exports name their input side in the safetensors metadata
+  if (!given.inputSize && metadata?.facet_input_size) given.inputSize = Number(metadata.facet_input_size);
+  let detected: ReturnType<typeof detectArchitecture>;
+  if (network === 'auto') {
+    detected = detectArchitecture(stateDict, file, given);
+  } else {
+    // a named architecture: keep what the shapes say (width, embedding, input), take blocks from the name
+    try {
+      detected = detectArchitecture(stateDict, file, given);
+      delete detected.options.blocks;
+      detected.reasons.unshift(`network ${network} (given)`);
+    } catch {
+      detected = { network, options: { ...given }, reasons: [`network ${network} (given; the names match no architecture Facet detects)`] };
+    }
+    detected.network = network;
+  }
+  const options: BackboneOptions = { ...detected.options, ...(seed !== undefined ? { seed } : {}) };
+  const backbone = backboneFromStateDict(stateDict, detected.network, options, file);
+  opts.onReport?.({ file, format, network: backbone.name, options: backbone.options, reasons: detected.reasons, tensors: stateDict.size, source, metadata });
+  return backbone;
+}
+
+async function importOnnx(file: string, o: { inputSize?: number; seed?: number; network: string; onReport?: (r: ImportReport) => void }): Promise<Backbone> {
+  const onnx = (await import('@facet/onnx')) as Record<string, unknown>;
+  const fn = onnx.importOnnxBackbone as
+    | ((f: string, opts: { inputSize?: number; seed?: number }) => Promise<{ backbone: Backbone; network: { name: string; options: BackboneOptions }; detectedBecause: string }>)
+    | undefined;
+  if (typeof fn !== 'function') throw new Error(`${file}: ONNX import is not available in this build (@facet/onnx has no importOnnxBackbone)`);
+  const r = await fn(file, { inputSize: o.inputSize, seed: o.seed });
+  if (o.network !== 'auto' && r.backbone.name !== o.network.toLowerCase() && !r.backbone.name.endsWith(o.network.replace(/^r/, ''))) {
+    const got = r.backbone.name;
+    r.backbone.dispose();
+    throw new Error(`${file} is a ${got} but --network ${o.network} was given`);
+  }
+  o.onReport?.({ file, format: 'onnx', network: r.backbone.name, options: r.backbone.options, reasons: [r.detectedBecause], tensors: Object.keys(r.backbone.getWeights()).length, source: {} });
+  return r.backbone;
+}
+
+/** Write bytes to `file` atomically (temporary sibling, then rename). */
+export async function writeAtomic(file: string, data: Uint8Array): Promise<void> {
+  const target = resolve(file);
+  const tmp = join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  try {
+    await writeFile(tmp, data);
+    await rename(tmp, target);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new Error(code === 'ENOENT' ? `${file}: its folder does not exist` : `${file}: cannot write (${(e as Error).message})`);
+  }
+}
+
+function formatOf(file: string, format: ExportFormat | undefined): ExportFormat {
+  if (format !== undefined) {
+    if (!EXPORT_FORMATS.includes(format)) throw new Error(`exportModel: format ${JSON.stringify(format)} is not one of ${EXPORT_FORMATS.join(', ')}`);
+    return format;
+  }
+  const ext = extname(file).toLowerCase();
+  if (ext === '.pth' || ext === '.pt') return 'pth';
+  if (ext === '.safetensors') return 'safetensors';
+  if (ext === '.onnx') return 'onnx';
+  throw new Error(`exportModel: cannot tell the format from ${file}; pass format pth, safetensors or onnx`);
+}
+
+/** Export a backbone as insightface/PyTorch would hold it: `torch.save(model.state_dict())`, safetensors, or ONNX. */
+export async function exportModel(backbone: Backbone, file: string, opts: ExportModelOptions = {}): Promise<{ file: string; format: ExportFormat; bytes: number }> {
+  checkKeys(opts, EXPORT_KEYS, 'exportModel');
+  const format = formatOf(file, opts.format);
+  if (opts.numBatchesTracked !== undefined && (!Number.isSafeInteger(opts.numBatchesTracked) || opts.numBatchesTracked < 0)) {
+    throw new Error(`exportModel: numBatchesTracked must be a non-negative integer (got ${opts.numBatchesTracked})`);
+  }
+  let data: Uint8Array;
+  if (format === 'onnx') {
+    const onnx = (await import('@facet/onnx')) as Record<string, unknown>;
+    const fn = (onnx.exportOnnxBackbone ?? onnx.exportOnnx) as ((b: Backbone, f: string) => Promise<unknown>) | undefined;
+    if (typeof fn !== 'function') throw new Error(`${file}: ONNX export is not available in this build (@facet/onnx has no exportOnnxBackbone)`);
+    await fn(backbone, file);
+    return { file, format, bytes: (await readFile(file)).byteLength };
+  }
+  const sd = stateDictFromBackbone(backbone, { numBatchesTracked: opts.numBatchesTracked });
+  if (format === 'pth') {
+    data = writeTorchStateDict(sd);
+  } else {
+    for (const [k, v] of Object.entries(opts.metadata ?? {})) {
+      if (typeof v !== 'string') throw new Error(`exportModel: metadata.${k} must be a string (safetensors metadata is string → string)`);
+    }
+    data = writeSafetensors(sd, { facet_network: backbone.name, facet_input_size: String(backbone.inputSize), ...opts.metadata });
+  }
+  await writeAtomic(file, data);
+  return { file, format, bytes: data.byteLength };
+}
