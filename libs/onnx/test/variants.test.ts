@@ -1,0 +1,114 @@
+// Variants of the PyTorch fixtures that other exporters write: initializers in float_data instead of raw_data,
+// float16 initializers, initializers also listed as graph inputs (keep_initializers_as_inputs, older exports), and a
+// BatchNorm ε other than Facet's 1e-5 (mxnet-converted models use 2e-5). The references are PyTorch's outputs or,
+// where the graph's function changes (ε), ONNX Runtime on the same modified file.
+import { initEngine, tf } from '@facet/engine';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import onnxProto from 'onnx-proto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { importOnnxBackbone, loadOnnxModel } from '../src/index.js';
+import { FIXTURES, floats, inputsNhwc, manifest, relToMax } from './helpers.js';
+
+const { onnx } = onnxProto;
+const tmp = mkdtempSync(join(os.tmpdir(), 'facet-onnx-variants-'));
+beforeAll(async () => {
+  await initEngine({ backend: 'cpu' });
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function rewrite(src: string, dst: string, edit: (m: onnxProto.onnx.ModelProto) => void): string {
+  const m = onnx.ModelProto.decode(readFileSync(join(FIXTURES, src)));
+  edit(m);
+  const file = join(tmp, dst);
+  writeFileSync(file, onnx.ModelProto.encode(m).finish());
+  return file;
+}
+
+function rawFloats(t: onnxProto.onnx.ITensorProto): Float32Array {
+  const r = t.rawData!;
+  return new Float32Array(r.buffer.slice(r.byteOffset, r.byteOffset + r.byteLength));
+}
+
+/** float → IEEE binary16 bits (round to nearest even; normal range is enough here). */
+function toHalf(v: number): number {
+  const f = new Float32Array([v]);
+  const u = new Uint32Array(f.buffer)[0]!;
+  const sign = (u >>> 16) & 0x8000;
+  const exp = ((u >>> 23) & 0xff) - 127 + 15;
+  let mant = u & 0x7fffff;
+  if (exp <= 0) return sign; // flush tiny values (none of consequence in these weights)
+  let h = sign | (exp << 10) | (mant >>> 13);
+  mant &= 0x1fff;
+  if (mant > 0x1000 || (mant === 0x1000 && h & 1)) h++;
+  return h;
+}
+
+async function facetEmbeddings(file: string): Promise<Float32Array> {
+  const { backbone } = await importOnnxBackbone(file);
+  const { data, batch, size } = inputsNhwc();
+  const y = tf.tidy(() => backbone.apply(tf.tensor4d(data, [batch, size, size, 3]), { training: false }));
+  const out = y.dataSync() as Float32Array;
+  y.dispose();
+  backbone.dispose();
+  return out;
+}
+
+const mbf = manifest.models.find((m) => m.file === 'mbf_unfolded.onnx')!;
+
+describe('import of exporter variants', () => {
+  it('float_data initializers and initializers listed as graph inputs', async () => {
+    const file = rewrite(mbf.file, 'float-data.onnx', (m) => {
+      for (const t of m.graph!.initializer!) {
+        if (t.dataType === 1 && t.rawData?.length) {
+          t.floatData = Array.from(rawFloats(t));
+          delete (t as { rawData?: Uint8Array }).rawData; // unset (an empty bytes field would still count as raw_data)
+        }
+      }
+      const inputs = m.graph!.initializer!.map((t) => onnx.ValueInfoProto.create({ name: t.name, type: { tensorType: { elemType: t.dataType, shape: { dim: (t.dims ?? []).map((d) => ({ dimValue: d })) } } } }));
+      m.graph!.input = [...m.graph!.input!, ...inputs];
+    });
+    const err = relToMax(await facetEmbeddings(file), floats(mbf.output));
+    console.log(`float_data + initializers as inputs: Facet vs PyTorch ${err.toExponential(2)}`);
+    expect(err).toBeLessThan(1e-4);
+    const model = await loadOnnxModel(file);
+    expect(relToMax(await model.embed(inputsNhwc().data), floats(mbf.output))).toBeLessThan(1e-5);
+    await model.dispose();
+  });
+
+  it('float16 initializers are widened (agreement at half precision)', async () => {
+    const file = rewrite(mbf.file, 'fp16.onnx', (m) => {
+      for (const t of m.graph!.initializer!) {
+        if (t.dataType !== 1) continue;
+        const v = rawFloats(t);
+        const raw = new Uint8Array(v.length * 2);
+        const view = new DataView(raw.buffer);
+        v.forEach((x, i) => view.setUint16(i * 2, toHalf(x), true));
+        t.dataType = 10;
+        t.rawData = raw;
+      }
+    });
+    const err = relToMax(await facetEmbeddings(file), floats(mbf.output));
+    console.log(`fp16 initializers: Facet vs PyTorch fp32 ${err.toExponential(2)}`);
+    expect(err).toBeLessThan(2e-2);
+    expect(err).toBeGreaterThan(1e-6); // the weights really went through half precision
+  });
+
+  it('a BatchNorm ε other than 1e-5 is absorbed into the running variance', async () => {
+    const file = rewrite(mbf.file, 'eps.onnx', (m) => {
+      for (const n of m.graph!.node!) {
+        if (n.opType !== 'BatchNormalization') continue;
+        const a = n.attribute!.find((x) => x.name === 'epsilon')!;
+        a.f = 0.05;
+      }
+    });
+    const model = await loadOnnxModel(file);
+    const ref = await model.embed(inputsNhwc().data);
+    await model.dispose();
+    expect(relToMax(ref, floats(mbf.output))).toBeGreaterThan(1e-3); // ε matters to the output
+    const err = relToMax(await facetEmbeddings(file), ref);
+    console.log(`BN ε = 0.05: Facet vs ONNX Runtime ${err.toExponential(2)}`);
+    expect(err).toBeLessThan(1e-4);
+  });
+});
