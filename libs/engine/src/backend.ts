@@ -3,9 +3,10 @@ import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { tf } from './tf.js';
 import { registerWasmTrainingKernels } from './kernels/register.js';
+import { nativeEngineInfo, tryNativeCpu, type NativeEngineInfo } from './native.js';
 
-export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
-export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+export type BackendChoice = 'auto' | 'tensorflow' | 'native' | 'wasm' | 'cpu';
+export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tensorflow', 'native', 'wasm', 'cpu'];
 
 export interface BackendAttempt {
   candidate: string;
@@ -14,7 +15,7 @@ export interface BackendAttempt {
 }
 
 export interface EngineInfo {
-  /** The tfjs backend in use: 'tensorflow' | 'wasm' | 'cpu'. */
+  /** The tfjs backend in use: 'tensorflow' | 'native' | 'wasm' | 'cpu'. */
   backend: string;
   /** What was asked for (option or FACET_BACKEND). */
   requested: BackendChoice;
@@ -24,6 +25,8 @@ export interface EngineInfo {
   /** Kernels Facet registered (or replaced) on the chosen backend. */
   registeredKernels: string[];
   wasm?: { simd: boolean; threads: boolean };
+  /** On 'native': oneDNN's version and ISA, and which kernels run natively vs on tfjs's cpu (JS) kernels. */
+  native?: NativeEngineInfo;
 }
 
 export interface InitEngineOptions {
@@ -65,7 +68,7 @@ function nativeBindingStatus(pkg: string): { ok: boolean; reason: string } {
   return { ok: true, reason: `binding ${binding}` };
 }
 
-async function tryNative(attempts: BackendAttempt[]): Promise<boolean> {
+async function tryTensorflow(attempts: BackendAttempt[]): Promise<boolean> {
   for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
     const status = nativeBindingStatus(pkg);
     if (!status.ok) {
@@ -86,6 +89,17 @@ async function tryNative(attempts: BackendAttempt[]): Promise<boolean> {
     return false;
   }
   return false;
+}
+
+async function tryNative(attempts: BackendAttempt[]): Promise<boolean> {
+  try {
+    const r = await tryNativeCpu();
+    attempts.push({ candidate: 'native', ok: r.ok, reason: r.reason });
+    return r.ok;
+  } catch (e) {
+    attempts.push({ candidate: 'native', ok: false, reason: (e as Error).message.split('\n')[0] ?? 'unknown error' });
+    return false;
+  }
 }
 
 async function tryWasm(attempts: BackendAttempt[]): Promise<boolean> {
@@ -111,12 +125,16 @@ async function useCpu(attempts: BackendAttempt[]): Promise<void> {
 async function select(requested: BackendChoice): Promise<EngineInfo> {
   const attempts: BackendAttempt[] = [];
   let ok = false;
-  if (requested === 'auto' || requested === 'tensorflow') ok = await tryNative(attempts);
+  if (requested === 'auto' || requested === 'tensorflow') ok = await tryTensorflow(attempts);
   if (!ok && requested === 'tensorflow') {
     throw new Error(
       `backend 'tensorflow' requested but unavailable: ${attempts.map((a) => `${a.candidate}: ${a.reason}`).join('; ')}. ` +
         `Install @tensorflow/tfjs-node (needs internet at install time) or use --backend wasm.`,
     );
+  }
+  if (!ok && (requested === 'auto' || requested === 'native')) ok = await tryNative(attempts);
+  if (!ok && requested === 'native') {
+    throw new Error(`backend 'native' requested but unavailable: ${attempts.at(-1)?.reason}. Or use --backend wasm.`);
   }
   if (!ok && (requested === 'auto' || requested === 'wasm')) ok = await tryWasm(attempts);
   if (!ok && requested === 'wasm') {
@@ -127,8 +145,10 @@ async function select(requested: BackendChoice): Promise<EngineInfo> {
   // "install tfjs-node" banner, the choice is reported in EngineInfo instead.
   tf.env().set('PROD', true);
   const backend = tf.getBackend();
-  const registeredKernels = backend === 'wasm' ? registerWasmTrainingKernels() : [];
+  const registeredKernels =
+    backend === 'wasm' ? registerWasmTrainingKernels() : backend === 'native' ? (nativeEngineInfo()?.nativeKernels ?? []).map((k) => `${k} (native)`) : [];
   const info: EngineInfo = { backend, requested, attempts, tfjsVersion: tf.version.tfjs, registeredKernels };
+  if (backend === 'native') info.native = nativeEngineInfo();
   if (backend === 'wasm') {
     info.wasm = {
       simd: Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')),
@@ -139,7 +159,7 @@ async function select(requested: BackendChoice): Promise<EngineInfo> {
 }
 
 /**
- * Select and initialise the tfjs backend. `auto` tries tfjs-node-gpu, tfjs-node, wasm, then cpu and records why
+ * Select and initialise the tfjs backend. `auto` tries tfjs-node-gpu, tfjs-node, native (oneDNN), wasm, then cpu and records why
  * each was or was not taken. Safe to call repeatedly: a second call with the same choice returns the same info;
  * a different explicit choice switches backend.
  */

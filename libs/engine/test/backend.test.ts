@@ -1,18 +1,47 @@
 import { createRequire } from 'node:module';
 import { realpathSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { initEngine, tf } from '../src/index.js';
+import { describe, expect, it, vi } from 'vitest';
+import { nativeStatus } from '@facet/native';
+import { BATCH_NORM_TRAINING, initEngine, PRELU_GRAD, tf } from '../src/index.js';
+
+const nativeBuilt = nativeStatus().loaded;
 
 describe('initEngine', () => {
-  it('auto picks wasm on a machine without libtensorflow and says why each candidate was skipped', async () => {
+  it('auto picks native (oneDNN addon built) or else wasm on a machine without libtensorflow, saying why', async () => {
     const info = await initEngine({ backend: 'auto' });
-    expect(info.backend).toBe('wasm');
-    expect(info.attempts.map((a) => a.candidate)).toEqual(['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node', 'wasm']);
+    const expected = nativeBuilt ? 'native' : 'wasm';
+    expect(info.backend).toBe(expected);
+    expect(info.attempts.map((a) => a.candidate)).toEqual(['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node', 'native', ...(nativeBuilt ? [] : ['wasm'])]);
     expect(info.attempts[0]!.ok).toBe(false);
     expect(info.attempts[0]!.reason).toMatch(/not installed|binding/);
-    expect(info.registeredKernels.join(' ')).toContain('Conv2DBackpropFilter');
+    expect(info.attempts[2]!.reason).toMatch(nativeBuilt ? /oneDNN \d/ : /libdnnl-dev/);
+    expect(info.registeredKernels.join(' ')).toContain(nativeBuilt ? 'Conv2DBackpropFilter (native)' : 'Conv2DBackpropFilter');
+    expect(tf.getBackend()).toBe(expected);
+  });
+
+  it.skipIf(!nativeBuilt)('native lists native and fallback kernels and carries Facet\'s fused kernels', async () => {
+    const info = await initEngine({ backend: 'native' });
+    expect(info.backend).toBe('native');
+    expect(info.native!.onednn.version).toMatch(/^\d+\.\d+/);
+    expect(info.native!.nativeKernels).toEqual(expect.arrayContaining(['Conv2D', 'Conv2DBackpropFilter', 'BatchMatMul', BATCH_NORM_TRAINING, PRELU_GRAD]));
+    expect(info.native!.fallbackKernels).toContain('Add');
+    expect(info.native!.fallbackKernels).not.toContain('Conv2D');
+    expect(tf.getKernel(BATCH_NORM_TRAINING, 'native')).toBeDefined();
+    await initEngine({ backend: 'wasm' });
     expect(tf.getBackend()).toBe('wasm');
+  });
+
+  it('a requested native backend that is unavailable fails with one line saying how to enable it', async () => {
+    vi.resetModules();
+    process.env.FACET_NATIVE_DISABLE = '1';
+    try {
+      const fresh = await import('../src/backend.js');
+      await expect(fresh.initEngine({ backend: 'native' })).rejects.toThrow(/^backend 'native' requested but unavailable: disabled by FACET_NATIVE_DISABLE=1/);
+    } finally {
+      delete process.env.FACET_NATIVE_DISABLE;
+      vi.resetModules();
+    }
   });
 
   it('switches to the cpu backend on request', async () => {
@@ -24,7 +53,7 @@ describe('initEngine', () => {
   });
 
   it('rejects an unknown backend and an unavailable native one with a clear message', async () => {
-    await expect(initEngine({ backend: 'gpu' as never })).rejects.toThrow(/not a backend; use one of auto, tensorflow, wasm, cpu/);
+    await expect(initEngine({ backend: 'gpu' as never })).rejects.toThrow(/not a backend; use one of auto, tensorflow, native, wasm, cpu/);
     await expect(initEngine({ backend: 'tensorflow' })).rejects.toThrow(/tfjs-node/);
     const saved = process.env.FACET_BACKEND;
     process.env.FACET_BACKEND = 'metal';
