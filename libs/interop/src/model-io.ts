@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import type { Backbone, BackboneOptions } from '@facet/backbones';
+import { describeBackbone, type Backbone, type BackboneOptions } from '@facet/backbones';
 import { backboneFromStateDict, stateDictFromBackbone } from './backbone-map.js';
 import { detectArchitecture } from './detect.js';
 import { isSafetensors, readSafetensors, writeSafetensors } from './safetensors.js';
@@ -129,19 +129,25 @@ export async function importModel(file: string, opts: ImportModelOptions = {}): 
 }
 
 async function importOnnx(file: string, o: { inputSize?: number; seed?: number; network: string; onReport?: (r: ImportReport) => void }): Promise<Backbone> {
-  const onnx = (await import('@facet/onnx')) as Record<string, unknown>;
-  const fn = onnx.importOnnxBackbone as
-    | ((f: string, opts: { inputSize?: number; seed?: number }) => Promise<{ backbone: Backbone; network: { name: string; options: BackboneOptions }; detectedBecause: string }>)
-    | undefined;
-  if (typeof fn !== 'function') throw new Error(`${file}: ONNX import is not available in this build (@facet/onnx has no importOnnxBackbone)`);
-  const r = await fn(file, { inputSize: o.inputSize, seed: o.seed });
-  if (o.network !== 'auto' && r.backbone.name !== o.network.toLowerCase() && !r.backbone.name.endsWith(o.network.replace(/^r/, ''))) {
-    const got = r.backbone.name;
-    r.backbone.dispose();
-    throw new Error(`${file} is a ${got} but --network ${o.network} was given`);
+  // loaded on demand: @facet/onnx brings ONNX Runtime's native library, which .pth/.safetensors never need
+  const { importOnnxBackbone } = await import('@facet/onnx');
+  const r = await importOnnxBackbone(file, { ...(o.inputSize ? { inputSize: o.inputSize } : {}), ...(o.seed !== undefined ? { seed: o.seed } : {}) });
+  if (o.network !== 'auto') {
+    const want = resolveNetworkName(o.network);
+    if (want !== r.backbone.name) {
+      const got = r.backbone.name;
+      r.backbone.dispose();
+      throw new Error(`${file} is a ${got} but network ${o.network} was given; leave network at auto for ONNX files`);
+    }
   }
   o.onReport?.({ file, format: 'onnx', network: r.backbone.name, options: r.backbone.options, reasons: [r.detectedBecause], tensors: Object.keys(r.backbone.getWeights()).length, source: {} });
   return r.backbone;
+}
+
+/** Facet's registry name for a Facet or insightface name (r50 → iresnet50, mbf → mobilefacenet). */
+function resolveNetworkName(name: string): string {
+  const b = describeBackbone(name);
+  return b.name;
 }
 
 /** Write bytes to `file` atomically (temporary sibling, then rename). */
@@ -179,11 +185,9 @@ export async function exportModel(backbone: Backbone, file: string, opts: Export
   }
   let data: Uint8Array;
   if (format === 'onnx') {
-    const onnx = (await import('@facet/onnx')) as Record<string, unknown>;
-    const fn = (onnx.exportOnnxBackbone ?? onnx.exportOnnx) as ((b: Backbone, f: string) => Promise<unknown>) | undefined;
-    if (typeof fn !== 'function') throw new Error(`${file}: ONNX export is not available in this build (@facet/onnx has no exportOnnxBackbone)`);
-    await fn(backbone, file);
-    return { file, format, bytes: (await readFile(file)).byteLength };
+    const { exportOnnx } = await import('@facet/onnx');
+    const r = await exportOnnx(backbone, file);
+    return { file, format, bytes: r.bytes };
   }
   const sd = stateDictFromBackbone(backbone, { numBatchesTracked: opts.numBatchesTracked });
   if (format === 'pth') {
