@@ -2,7 +2,8 @@
 export { runRepro, planRepro, trainReproRun, parseExperimentList, EXPERIMENTS, LEDGER_EXPERIMENTS, type ReproOptions, type ReproSummary, type ReproPlan } from './run-repro.js';
 export { runTasks, longestFirst, type RunTask, type TaskFailure } from './parallel.js';
 export { withRunLock, RUN_LOCK_FILE } from './run-lock.js';
-export { RunLedger, runFingerprint, RUN_LEDGER_FILE, type LedgerEntry, type LedgerMode, type PlannedRun } from './run-ledger.js';
+export { RunLedger, runFingerprint, ledgerVersionNotes, RUN_LEDGER_FILE, type LedgerEntry, type LedgerMode, type PlannedRun } from './run-ledger.js';
+export { NUMERICS_VERSION, currentCodeVersion, codeVersionAt, readGitCommit, shortCommit, type CodeVersion } from './code-version.js';
 export { writeReport, renderTable, renderExperiment, formatNumber, type ReportContext } from './report.js';
 export {
   EXPERIMENT_NAMES,

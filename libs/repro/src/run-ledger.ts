@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '@facet/plot';
 import type { TrainConfig } from '@facet/train';
+import { currentCodeVersion, shortCommit, type CodeVersion } from './code-version.js';
 
 export const RUN_LEDGER_FILE = 'runs.json';
 
@@ -19,6 +20,8 @@ export interface LedgerEntry {
   recorded: string;
   /** Where the numbers came from, when not measured by the code that reads them (e.g. carried over). */
   source?: string;
+  /** The code that measured them. Absent in entries recorded before versions were kept: shown as 'unknown'. */
+  code?: CodeVersion;
 }
 
 /** One run an experiment would measure, as seen by `facet repro --plan`. */
@@ -29,6 +32,8 @@ export interface PlannedRun {
   recorded: boolean;
   /** Images the run's training passes over (dataset × epochs × views), for a time estimate. */
   images: number;
+  /** Code version of the recorded entry (recorded runs whose entry has one). */
+  code?: CodeVersion;
 }
 
 interface LedgerFile {
@@ -79,21 +84,29 @@ export class RunLedger {
     return f as LedgerFile;
   }
 
+  /** The stored entry of `key` if it was measured for this fingerprint. */
+  entry(key: string, fingerprint: string): LedgerEntry | undefined {
+    const e = this.file.runs[key];
+    return e && e.fingerprint === fingerprint ? e : undefined;
+  }
+
   /** The stored numbers of `key` if they were measured for this fingerprint. */
   get(key: string, fingerprint: string): Record<string, number> | undefined {
-    const e = this.file.runs[key];
-    if (!e || e.fingerprint !== fingerprint) return undefined;
+    const e = this.entry(key, fingerprint);
+    if (!e) return undefined;
     return Object.fromEntries(Object.entries(e.values).map(([k, v]) => [k, v === null ? NaN : v]));
   }
 
   /**
    * Record `values` for `key` and write the file at once (atomically), so a kill right after loses nothing. The file
    * is re-read first: another `facet repro` process may have recorded other runs of this experiment meanwhile.
+   * The entry carries the version of the code that measured it (`code`; by default the running code's, except for
+   * numbers carried over from elsewhere, given a `source`); other entries are written back as they were.
    */
-  put(key: string, fingerprint: string, values: Record<string, number>, source?: string): void {
+  put(key: string, fingerprint: string, values: Record<string, number>, source?: string, code: CodeVersion | undefined = source === undefined ? currentCodeVersion() : undefined): void {
     const stored = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Number.isFinite(v) ? v : null]));
     if (existsSync(this.path)) this.file.runs = { ...this.file.runs, ...RunLedger.parse(this.path).runs };
-    this.file.runs[key] = { fingerprint, values: stored, recorded: new Date().toISOString(), ...(source ? { source } : {}) };
+    this.file.runs[key] = { fingerprint, values: stored, recorded: new Date().toISOString(), ...(source ? { source } : {}), ...(code ? { code } : {}) };
     writeFileAtomic(this.path, JSON.stringify(this.file, null, 1) + '\n');
   }
 
@@ -115,11 +128,12 @@ export class RunLedger {
     measure: () => Promise<T>,
   ): Promise<Record<string, number>> {
     const stored = resume ? this.get(key, fingerprint) : undefined;
+    const code = stored ? this.entry(key, fingerprint)!.code : undefined;
     // zeros, not NaN: the experiment goes on to its tables and findings (written to a scratch folder)
     const zeros = () => Object.fromEntries(fields.map((f) => [f, 0]));
     const { plan, trainOnly } = this.mode;
     if (plan) {
-      plan.runs.push({ experiment: plan.experiment, key, recorded: stored !== undefined, images });
+      plan.runs.push({ experiment: plan.experiment, key, recorded: stored !== undefined, images, ...(code ? { code } : {}) });
       return stored ?? zeros();
     }
     if (stored) return stored;
@@ -134,4 +148,34 @@ export class RunLedger {
     this.put(key, fingerprint, values);
     return values;
   }
+}
+
+const UNKNOWN = 'unknown (recorded before versions were kept)';
+
+const tally = (xs: string[]) => {
+  const m = new Map<string, number>();
+  for (const x of xs) m.set(x, (m.get(x) ?? 0) + 1);
+  return [...m.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+};
+
+/**
+ * `facet repro --plan`'s warning about recorded runs that different code measured, one line per experiment that
+ * mixes them: numerics versions first (their numbers may differ in the last bits and, through training, more), else
+ * commits (same numerics: comparable, but worth knowing). Entries without a version count as unknown.
+ */
+export function ledgerVersionNotes(runs: readonly PlannedRun[]): string[] {
+  const notes: string[] = [];
+  for (const experiment of [...new Set(runs.map((r) => r.experiment))]) {
+    const recorded = runs.filter((r) => r.experiment === experiment && r.recorded);
+    const numerics = tally(recorded.map((r) => (r.code ? `numerics v${r.code.numerics}` : UNKNOWN)));
+    if (numerics.length > 1) {
+      notes.push(`${experiment}: ${numerics.map(([v, n], i) => `${n} ${i === 0 ? `entr${n === 1 ? 'y' : 'ies'} ` : ''}from ${v}`).join(', ')}: numbers from different numerics versions may not be comparable; --restart retrains them all`);
+      continue;
+    }
+    const commits = tally(recorded.map((r) => shortCommit(r.code)));
+    if (commits.length > 1) {
+      notes.push(`${experiment}: ${recorded.length} entries recorded at ${commits.length} commits (${commits.map(([c, n]) => `${c === 'unknown' ? UNKNOWN : c} ×${n}`).join(', ')}), ${numerics[0]![0]}`);
+    }
+  }
+  return notes;
 }

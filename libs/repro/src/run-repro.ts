@@ -11,7 +11,7 @@ import { recognizabilityExperiment } from './experiments/recognizability.js';
 import { subCenterExperiment } from './experiments/sub-center.js';
 import { longestFirst, runTasks, type RunTask, type TaskFailure } from './parallel.js';
 import { writeReport } from './report.js';
-import { RunLedger, type PlannedRun } from './run-ledger.js';
+import { ledgerVersionNotes, RunLedger, type PlannedRun } from './run-ledger.js';
 import { EXPERIMENT_NAMES, type ExperimentName, type ExperimentOptions, type ExperimentResult } from './types.js';
 
 export interface ReproOptions {
@@ -150,6 +150,8 @@ export interface ReproPlan {
   runs: PlannedRun[];
   /** Experiments outside the ledger (their measurements need the trained models): their results.json status. */
   other: Array<{ experiment: ExperimentName; status: string }>;
+  /** Experiments whose recorded runs were measured by different code (see `ledgerVersionNotes`), one line each. */
+  versionNotes: string[];
 }
 
 /** Experiments whose runs go through the run ledger (see run-ledger.ts). */
@@ -176,7 +178,7 @@ export async function planRepro(opts: ReproOptions = {}): Promise<ReproPlan> {
       // the real ledgers are read, never written, in plan mode
       await EXPERIMENTS[name]({ quick, seeds, data: opts.data, outDir: tmp, ledgerDir: outDir, workDir: join(tmp, 'work'), resume: opts.resume ?? true, plan: runs });
     }
-    return { runs, other };
+    return { runs, other, versionNotes: ledgerVersionNotes(runs) };
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

@@ -96,6 +96,8 @@ export default class Repro extends FacetCommand {
       if (todo.length) this.log(`${''.padEnd(16)} ${todo.map((r) => r.key).join(' ')}`);
     }
     for (const o of plan.other) this.log(`${o.experiment.padEnd(16)} ${o.status} (not in the run ledger: it needs its trained models)`);
+    // recorded runs measured by different code (numerics versions or commits, see @facet/repro's README)
+    for (const note of plan.versionNotes) this.log(`mixed code versions: ${note}`);
     this.log(`to train: ${(images / 1e6).toFixed(2)} M image passes ≈ ${(images / PLAN_IMAGES_PER_SECOND / 3600).toFixed(1)} core-hours at ${PLAN_IMAGES_PER_SECOND} img/s per core (two-view runs count each view)`);
   }
 }
