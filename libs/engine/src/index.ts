@@ -11,6 +11,7 @@ export {
 } from './backend.js';
 export { WASM_KERNELS, registerWasmTrainingKernels } from './kernels/register.js';
 export { nativeEngineInfo, type NativeEngineInfo } from './native.js';
+export { nativeStatus, type NativeStatus } from '@facet/native';
 export { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD } from './kernels/batch-norm.js';
 export { PRELU_GRAD } from './kernels/prelu-grad.js';
 export { conv2dFilterGradient, conv2dInputGradient } from './kernels/conv2d-grads.js';
