@@ -1,4 +1,6 @@
+import { BACKEND_CHOICES } from '@facet/sdk';
 import { Command, Flags } from '@oclif/core';
+import { formatTable, type TableOptions } from './render/table.js';
 
 /** Flags every Facet command shares. Commands stay thin: parse flags → call @facet/sdk → render. */
 export abstract class FacetCommand extends Command {
@@ -6,12 +8,17 @@ export abstract class FacetCommand extends Command {
   static baseFlags = {
     backend: Flags.string({
       char: 'b',
-      description: 'tfjs backend (auto tries tfjs-node-gpu, tfjs-node, wasm, cpu); env FACET_BACKEND',
-      options: ['auto', 'tensorflow', 'wasm', 'cpu'],
+      description: `tfjs backend: auto takes the first that works of ${BACKEND_CHOICES.filter((b) => b !== 'auto').join(', ')}; env FACET_BACKEND`,
+      options: [...BACKEND_CHOICES],
       env: 'FACET_BACKEND',
       default: 'auto',
     }),
   };
+
+  /** Print a table in the CLI's one layout (render/table.ts). */
+  protected table(head: string[], rows: string[][], opts?: TableOptions): void {
+    for (const line of formatTable(head, rows, opts)) this.log(line);
+  }
 
   /**
    * Errors end the command as plain, unwrapped text on stderr ("facet <command>: <message>") with a non-zero exit

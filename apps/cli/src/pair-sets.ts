@@ -8,9 +8,9 @@ import { Flags } from '@oclif/core';
  */
 export function pairSetFlags(defaults: { syntheticPairs: number; syntheticDescription: string }) {
   return {
-    bin: Flags.string({ description: 'insightface verification .bin (repeat for several sets)', multiple: true }),
-    pairs: Flags.string({ description: 'LFW-style pairs.txt (with --root)' }),
-    root: Flags.string({ description: 'image folder the --pairs entries refer to' }),
+    bin: Flags.string({ description: 'insightface verification .bin (repeat for several sets) (default: none)', multiple: true }),
+    pairs: Flags.string({ description: 'LFW-style pairs.txt (with --root) (default: none)' }),
+    root: Flags.string({ description: 'image folder the --pairs entries refer to (default: none)' }),
     synthetic: Flags.boolean({ description: defaults.syntheticDescription }),
     'synthetic-pairs': Flags.integer({ description: 'number of synthetic pairs (half genuine)', default: defaults.syntheticPairs, min: 20 }),
   };

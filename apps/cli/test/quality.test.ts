@@ -32,7 +32,7 @@ describe('facet quality', () => {
   it('--erc on synthetic pairs with degraded images: curves for every measure and random, separation, plots, saved UI centre', () => {
     const r = facet([
       'quality', model, '--erc', '--synthetic', '--synthetic-pairs', '120', '--degrade', '0.3', '--fmr', '1e-1',
-      '--ser-fiq-samples', '4', '--ui-count', '16', '--save-ui', '--plots-dir', 'q', '--json',
+      '--ser-fiq-samples', '4', '--ui-count', '16', '--save-ui', '--out', 'q', '--json',
     ]);
     expect(r.status, r.stderr).toBe(0);
     const res = JSON.parse(r.stdout);
@@ -49,16 +49,21 @@ describe('facet quality', () => {
   });
 
   it('scores a folder of images to CSV with the stored UI centre', () => {
-    const r = facet(['quality', model, 'faces', '--out', 'scores.csv', '--ser-fiq-samples', '0']);
+    const r = facet(['quality', model, 'faces', '--out', 'scored', '--ser-fiq-samples', '0']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/measure\s+mean\s+min\s+max/);
-    const csv = readFileSync(join(dir, 'scores.csv'), 'utf8').trim().split('\n');
+    const csv = readFileSync(join(dir, 'scored', 'scores.csv'), 'utf8').trim().split('\n');
     expect(csv[0]).toBe('path,ers,norm');
     expect(csv).toHaveLength(7);
     expect(csv[1]).toMatch(/^id_0+\/\d+\.png,[0-9.e-]+,[0-9.e-]+$/);
+    const j = facet(['quality', model, 'faces', '--out', 'scored', '--format', 'json', '--ser-fiq-samples', '0']);
+    expect(j.status, j.stderr).toBe(0);
+    const json = JSON.parse(readFileSync(join(dir, 'scored', 'scores.json'), 'utf8'));
+    expect(json.images.map((r: { path: string }) => r.path)).toEqual(csv.slice(1).map((l) => l.split(',')[0]));
   });
 
   it('refuses incomplete requests with one clear line', () => {
+    expect(facet(['quality', model, 'faces', '-o', 'scores.csv']).stderr).toMatch(/--out scores.csv looks like a file name; --out is the output folder in every facet command \(this one writes scores.csv/);
     expect(facet(['quality', model, '--erc']).stderr).toMatch(/--erc needs verification pairs: --pairs with --root, --bin, or --synthetic/);
     expect(facet(['quality', model, '--erc', '--pairs', 'p.txt']).stderr).toMatch(/--pairs needs --root/);
     expect(facet(['quality', dir, 'faces']).stderr).toMatch(/is not a model folder \(no manifest.json\)/);

@@ -20,6 +20,7 @@ export {
   type Scalar,
 } from '@facet/engine';
 export { doctor, type DoctorReport } from './doctor.js';
+export { embedTwoViews, type EmbedTwoViewsOptions } from './embed-two-views.js';
 export * from '@facet/metrics';
 export * from '@facet/plot';
 export * from '@facet/eval';

@@ -384,3 +384,12 @@ export function resolveConfig(opts: { preset?: Partial<TrainConfig>; file?: stri
 export function effectiveLr(cfg: TrainConfig): number {
   return (cfg.lr * cfg.batchSize) / cfg.lrReferenceBatch;
 }
+
+/** The README's config table (Markdown), made from the same descriptions as --help; a test keeps the README equal to it. */
+export function configFieldsMarkdown(): string {
+  const cell = (s: string) => s.replace(/\|/g, '\\|');
+  const rows = describeConfigFields()
+    .filter((f) => f.key !== 'backend')
+    .map((f) => `| \`${f.flag}\` | ${f.insightface ? `\`${f.insightface}\`` : ''} | ${cell(f.description)} | ${cell(f.accepts)} | ${f.defaultText === '' ? '(empty)' : `\`${cell(f.defaultText)}\``} |`);
+  return ['| flag | insightface | meaning | accepts | default |', '|---|---|---|---|---|', ...rows].join('\n');
+}

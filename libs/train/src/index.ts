@@ -5,6 +5,7 @@ export {
   CONFIG_KEYS,
   CONFIG_SWITCHES,
   describeConfigFields,
+  configFieldsMarkdown,
   type ConfigFieldDescription,
   ConfigError,
   resolveConfig,

@@ -1,21 +1,24 @@
 import { basename, join, resolve } from 'node:path';
-import * as sdk from '@facet/sdk';
 import {
   embedDataset,
   evaluateIdentification,
   evaluatePairs,
   gatherRows,
   initEngine,
+  loadBackbone,
+  loadBin,
+  loadPairs,
+  openDataset,
   plotCmc,
   plotRocComparison,
   plotVerification,
   readEmbeddings,
   readPairsIndex,
   summarizeVerification,
+  syntheticVerificationSet,
   verify,
   writeFileAtomic,
   type BackendChoice,
-  type EmbeddingModel,
   type PairImages,
   type RocCurve,
   type VerificationMetric,
@@ -24,25 +27,8 @@ import {
 import { Args, Flags } from '@oclif/core';
 import { countProgress } from '../render/progress.js';
 import { FacetCommand } from '../base.js';
+import { outFolderFlag } from '../out-flag.js';
 import { anyPairSet, checkPairSetFlags, pairSetFlags, pairSets } from '../pair-sets.js';
-
-// Models and datasets come from @facet/backbones and @facet/data through the SDK. They are looked up at run time
-// so that `--embeddings` (which needs neither) keeps working in a build where those libs are missing or changed.
-interface ModelDataApi {
-  loadBackbone(dir: string): Promise<EmbeddingModel & { dispose?(): void }>;
-  loadBin(path: string, opts?: { imageSize?: number }): Promise<PairImages>;
-  loadPairs(pairsPath: string, root: string, opts?: { imageSize?: number }): Promise<PairImages>;
-  syntheticVerificationSet(opts: { imageSize?: number; pairs?: number; seed?: number }): PairImages;
-  openDataset(path: string, opts?: { imageSize?: number }): Promise<{ size: number; labels: Int32Array; read(i: number): Promise<Uint8Array> }>;
-}
-
-function api<K extends keyof ModelDataApi>(name: K): ModelDataApi[K] {
-  const fn = (sdk as unknown as Partial<ModelDataApi>)[name];
-  if (typeof fn !== 'function') {
-    throw new Error(`this build of @facet/sdk has no ${name}() (libs/backbones or libs/data not built); use --embeddings, or rebuild with npm run build.`);
-  }
-  return fn as ModelDataApi[K];
-}
 
 export interface IdentificationRow {
   set: string;
@@ -81,11 +67,11 @@ export default class Eval extends FacetCommand {
   };
   static flags = {
     ...pairSetFlags({ syntheticPairs: 600, syntheticDescription: 'also verify on held-out synthetic pairs (the built-in data npm start trains on)' }),
-    embeddings: Flags.string({ description: '.npy of [N, dim] embeddings made elsewhere (float32/float64)' }),
-    'pairs-index': Flags.string({ description: 'JSON pairs over --embeddings rows: [[i, j, same], …] or {"issame": […]} (.bin order)' }),
+    embeddings: Flags.string({ description: '.npy of [N, dim] embeddings made elsewhere (float32/float64) (default: none; embed with <model>)' }),
+    'pairs-index': Flags.string({ description: 'JSON pairs over --embeddings rows: [[i, j, same], …] or {"issame": […]} (.bin order) (default: none)' }),
     labels: Flags.string({ description: 'JSON with "labels" (or a plain array) for identification on --embeddings (default: the .json beside the .npy)' }),
-    identify: Flags.string({ description: 'image folder (one sub-folder per identity) for 1:N identification' }),
-    out: Flags.string({ char: 'o', description: 'folder for plots and results.json', default: 'facet-eval' }),
+    identify: Flags.string({ description: 'image folder (one sub-folder per identity) for 1:N identification (default: none)' }),
+    out: outFolderFlag('facet-eval', 'plots and results.json'),
     flip: Flags.boolean({ description: 'flip test: embed image + mirror (insightface); --no-flip to disable', default: true, allowNo: true }),
     metric: Flags.string({ description: '10-fold score: squared L2 (insightface) or cosine', options: ['l2', 'cosine'], default: 'l2' }),
     folds: Flags.integer({ description: 'number of contiguous folds', default: 10, min: 2 }),
@@ -120,13 +106,13 @@ export default class Eval extends FacetCommand {
     };
 
     if (needsModel) {
-      const model = await api('loadBackbone')(args.model!);
+      const model = await loadBackbone(args.model!);
       try {
         const size = { imageSize: model.inputSize };
         const sets = pairSets<PairImages>(flags, model.inputSize, {
-          loadBin: (p, o) => api('loadBin')(p, o),
-          loadPairs: (p, root, o) => api('loadPairs')(p, root, o),
-          syntheticVerificationSet: (o) => api('syntheticVerificationSet')(o),
+          loadBin,
+          loadPairs,
+          syntheticVerificationSet,
         });
         for (const s of sets) {
           const set = await s.load();
@@ -139,7 +125,7 @@ export default class Eval extends FacetCommand {
         }
         if (flags.identify) {
           const name = basename(resolve(flags.identify));
-          const ds = await api('openDataset')(flags.identify, size);
+          const ds = await openDataset(flags.identify, size);
           const progress = countProgress(name);
           const emb = await embedDataset(model, ds, { flip: flags.flip, batchSize: flags['batch-size'], onProgress: progress.update });
           progress.stop();
@@ -231,13 +217,5 @@ export default class Eval extends FacetCommand {
       );
     }
     this.log(`results: ${join(result.out, 'results.json')}${result.plots.length ? `; ${result.plots.length} plot files in ${result.out}` : ''}`);
-  }
-
-  private table(head: string[], rows: string[][]): void {
-    const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
-    const line = (cells: string[]) => cells.map((s, c) => (c === 0 ? s.padEnd(widths[c]!) : s.padStart(widths[c]!))).join('  ');
-    this.log(line(head));
-    this.log(widths.map((w) => '─'.repeat(w)).join('  '));
-    for (const r of rows) this.log(line(r));
   }
 }

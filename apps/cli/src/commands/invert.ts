@@ -22,6 +22,7 @@ import {
 } from '@facet/sdk';
 import { Args, Flags } from '@oclif/core';
 import { FacetCommand } from '../base.js';
+import { outFolderFlag } from '../out-flag.js';
 import { formatDuration, progressBar } from '../render/progress.js';
 
 export interface InvertCommandResult {
@@ -67,12 +68,12 @@ export default class Invert extends FacetCommand {
     model: Args.string({ description: 'model to invert: a facet train output directory or its model/ folder', required: true }),
   };
   static flags = {
-    image: Flags.string({ description: 'target face image (aligned crop); repeat for several', multiple: true, helpGroup: 'TARGETS' }),
-    embedding: Flags.string({ description: '.npy of target embeddings [N, D] in the model\'s space (facet embed writes one)', helpGroup: 'TARGETS' }),
-    class: Flags.string({ description: 'training class index (close set, needs the run\'s checkpoints); comma list or repeat', multiple: true, helpGroup: 'TARGETS' }),
-    random: Flags.integer({ description: 'N random unit embeddings (new identities)', min: 1, helpGroup: 'TARGETS' }),
-    verifier: Flags.string({ description: 'independent model (other seed or architecture) that scores the results' }),
-    out: Flags.string({ char: 'o', description: 'output directory', default: 'inversion' }),
+    image: Flags.string({ description: 'target face image (aligned crop); repeat for several (default: none)', multiple: true, helpGroup: 'TARGETS' }),
+    embedding: Flags.string({ description: '.npy of target embeddings [N, D] in the model\'s space (facet embed writes one) (default: none)', helpGroup: 'TARGETS' }),
+    class: Flags.string({ description: 'training class index (close set, needs the run\'s checkpoints); comma list or repeat (default: none)', multiple: true, helpGroup: 'TARGETS' }),
+    random: Flags.integer({ description: 'N random unit embeddings (new identities) (default: none)', min: 1, helpGroup: 'TARGETS' }),
+    verifier: Flags.string({ description: 'independent model (other seed or architecture) that scores the results (default: none: no verifier score)' }),
+    out: outFolderFlag('inversion', 'the synthesized PNGs, contact sheet and report.json'),
     steps: Flags.integer({ description: 'optimisation steps (paper: 20000)', default: 2000, min: 1 }),
     lr: Flags.string({ description: 'Adam learning rate (warm-up + cosine decay)', default: '0.25' }),
     'batch-size': Flags.integer({ description: 'targets optimised together (BN statistics pooled over them)', default: 256, min: 1 }),
@@ -191,10 +192,10 @@ export default class Invert extends FacetCommand {
         });
         const s = result.summary;
         this.log(`inverted ${s.targets} target(s) with ${s.model} in ${s.seconds.toFixed(1)} s (${s.steps} steps, priors: BN ${s.priors.bn ? 'on' : 'off'}, TV ${s.priors.tv ? 'on' : 'off'})`);
-        this.log(`${'target'.padEnd(22)} ${'cos'.padStart(7)} ${'start'.padStart(7)} ${'verifier'.padStart(9)} ${'BN dist'.padStart(9)}`);
-        for (const r of result.report) {
-          this.log(`${r.target.padEnd(22)} ${r.cosine.toFixed(3).padStart(7)} ${r.initialCosine.toFixed(3).padStart(7)} ${(r.verifierCosine === null ? '-' : r.verifierCosine.toFixed(3)).padStart(9)} ${r.bnDistance.toFixed(2).padStart(9)}`);
-        }
+        this.table(
+          ['target', 'cos', 'start', 'verifier', 'BN dist'],
+          result.report.map((r) => [r.target, r.cosine.toFixed(3), r.initialCosine.toFixed(3), r.verifierCosine === null ? '-' : r.verifierCosine.toFixed(3), r.bnDistance.toFixed(2)]),
+        );
         this.log(`mean cos ${s.meanCosine.toFixed(3)}${s.meanVerifierCosine === null ? '' : `, verifier ${s.meanVerifierCosine.toFixed(3)}`}; batch BN distance ${s.initialBatchBnDistance.toFixed(2)} → ${s.batchBnDistance.toFixed(2)}${s.targetBatchBnDistance === undefined ? '' : ` (real faces ${s.targetBatchBnDistance.toFixed(2)})`}`);
         this.log(`wrote ${files.images.length} PNG(s), ${files.contactSheet} and ${files.report}`);
         return { out, files, summary: s, images: result.report };

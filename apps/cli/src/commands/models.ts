@@ -25,10 +25,7 @@ export default class Models extends FacetCommand {
     const backbones = listBackbones({ inputSize: flags['input-size'], width, embeddingSize: flags['embedding-size'] });
     const head = ['name', 'params', 'GFLOPs/img', 'embedding', 'description'];
     const rows = backbones.map((b) => [b.name, `${(b.parameters / 1e6).toFixed(3)}M`, b.gflops.toFixed(2), String(b.embeddingSize), b.description]);
-    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-    const line = (r: string[]) => r.map((c, i) => (i === 1 || i === 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
-    this.log(line(head));
-    for (const r of rows) this.log(line(r));
+    this.table(head, rows, { align: ['left', 'right', 'right', 'right', 'left'] });
     this.log(
       `\n${flags['input-size']}×${flags['input-size']} input, width ×${width}. Parameters as PyTorch counts them (BN running stats excluded); ` +
         `GFLOPs = 2 × multiply-adds (insightface's README quotes multiply-adds).`,

@@ -27,6 +27,7 @@ import {
 import { Args, Flags } from '@oclif/core';
 import { countProgress } from '../render/progress.js';
 import { FacetCommand } from '../base.js';
+import { checkOutFolder, outFolderFlag } from '../out-flag.js';
 import { anyPairSet, checkPairSetFlags, pairSetFlags, pairSets } from '../pair-sets.js';
 
 export interface QualityUiInfo {
@@ -72,9 +73,9 @@ const csvCell = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` 
 
 export default class Quality extends FacetCommand {
   static description =
-    'Face image quality: a score per image (the RI head of a --recognizability model, ERS to the unrecognizable-identity centre, embedding norm, SER-FIQ) as CSV/JSON, or error-versus-reject curves on verification pairs (--erc)';
+    'Face image quality: a score per image (the RI head of a --recognizability model, ERS to the unrecognizable-identity centre, embedding norm, SER-FIQ) as CSV/JSON in --out, or error-versus-reject curves on verification pairs (--erc)';
   static examples = [
-    '<%= config.bin %> quality runs/r18/model faces/ --out quality.csv',
+    '<%= config.bin %> quality runs/r18/model faces/ --out q/               # q/scores.csv',
     '<%= config.bin %> quality runs/r18/model --erc --pairs pairs.txt --root lfw-aligned/',
     '<%= config.bin %> quality runs/r18/model --erc --synthetic --degrade 0.3 --json',
     '<%= config.bin %> quality runs/r18/model --ui-images unrecognizable/ --save-ui',
@@ -84,15 +85,15 @@ export default class Quality extends FacetCommand {
     images: Args.string({ description: 'folder of face crops to score (loose or in identity sub-folders)', required: false }),
   };
   static flags = {
-    out: Flags.string({ char: 'o', description: 'per-image scores: .csv or .json', default: 'quality.csv' }),
+    out: outFolderFlag('facet-quality', 'scores.csv/scores.json (per-image scores), or with --erc the ERC plots and results.json'),
+    format: Flags.string({ description: 'format of the per-image scores file in --out', options: ['csv', 'json'], default: 'csv' }),
     erc: Flags.boolean({ description: 'error-versus-reject curves on verification pairs (--pairs/--bin/--synthetic)' }),
     ...pairSetFlags({ syntheticPairs: 2000, syntheticDescription: 'held-out synthetic pairs' }),
     degrade: Flags.string({ description: 'mix in very-low-resolution images: this fraction of images shrunk to --degrade-size px and restored', default: '0' }),
     'degrade-size': Flags.string({ description: 'side range in px of the degraded images, min,max', default: '6,16' }),
     fmr: Flags.string({ description: 'target FMR of the ERC (repeatable)', multiple: true, default: ['1e-2', '1e-3'] }),
     'recompute-threshold': Flags.boolean({ description: "recompute the threshold on the pairs kept at each fraction (CR-FIQA's erc.py) instead of fixing it on all pairs (ISO/IEC 29794-1)" }),
-    'plots-dir': Flags.string({ description: 'folder for ERC plots and results.json', default: 'facet-quality' }),
-    'ui-images': Flags.string({ description: 'build the UI centre from this folder of unrecognizable faces' }),
+    'ui-images': Flags.string({ description: 'build the UI centre from this folder of unrecognizable faces (default: none; see --ui-degrade)' }),
     'ui-degrade': Flags.string({ description: 'build the UI centre from degraded images of this dataset (folder, .rec or synthetic:…); default: the training set named in the model labels.json' }),
     'ui-count': Flags.integer({ description: 'degraded images for the UI centre', default: 256, min: 1 }),
     'save-ui': Flags.boolean({ description: 'store the UI centre in <model>/quality.json' }),
@@ -110,7 +111,7 @@ export default class Quality extends FacetCommand {
     if (!flags.erc && setFlags) throw new Error('--pairs/--bin/--synthetic are for error-versus-reject curves: add --erc.');
     if (!flags.erc && !args.images && !flags['save-ui']) throw new Error('pass a folder of images to score, --erc with verification pairs, or --save-ui to only store the UI centre.');
     checkPairSetFlags(flags);
-    if (!/\.(csv|json)$/i.test(flags.out)) throw new Error(`--out ${flags.out} must end in .csv or .json.`);
+    checkOutFolder(flags.out, flags.erc ? 'ERC plots and results.json' : `scores.${flags.format}; --format json for JSON`);
     const num = (name: string, v: string, lo: number, hi: number) => {
       const x = Number(v);
       if (!(Number.isFinite(x) && x >= lo && x <= hi)) throw new Error(`--${name} ${v} must be a number in [${lo}, ${hi}].`);
@@ -134,7 +135,7 @@ export default class Quality extends FacetCommand {
         serFiq: flags['ser-fiq-samples'] >= 2 ? { samples: flags['ser-fiq-samples'], dropout, seed: flags.seed } : false,
       };
       if (flags.erc) {
-        const out = resolve(flags['plots-dir']);
+        const out = resolve(flags.out);
         const result: QualityErcResult = { mode: 'erc', model: resolve(args.model), ui, sets: [], out };
         const sets = pairSets<QualityPairs>(flags, size, { loadBin, loadPairs, syntheticVerificationSet });
         for (const s of sets) {
@@ -177,7 +178,7 @@ export default class Quality extends FacetCommand {
       bar.stop();
       const names = Object.keys(q.measures);
       const rows = files.paths.map((path, i) => ({ path, ...Object.fromEntries(names.map((m) => [m, +q.measures[m as keyof typeof q.measures]![i]!.toPrecision(6)])) }));
-      const out = resolve(flags.out);
+      const out = join(resolve(flags.out), `scores.${flags.format}`);
       const result: QualityImagesResult = {
         mode: 'images',
         model: resolve(args.model),
@@ -189,7 +190,7 @@ export default class Quality extends FacetCommand {
         out,
         images: rows,
       };
-      if (/\.json$/i.test(out)) writeFileAtomic(out, JSON.stringify(result, null, 1) + '\n');
+      if (flags.format === 'json') writeFileAtomic(out, JSON.stringify(result, null, 1) + '\n');
       else writeFileAtomic(out, [['path', ...names].join(','), ...rows.map((r) => [csvCell(r.path), ...names.map((m) => String(r[m as keyof typeof r]))].join(','))].join('\n') + '\n');
       for (const sk of q.skipped) this.warn(`${sk.measure}: ${sk.reason}`);
       this.table(
@@ -270,13 +271,5 @@ export default class Quality extends FacetCommand {
       for (const n of s.erc.notes) this.log(`  note: ${n}`);
     }
     this.log(`results: ${join(result.out, 'results.json')}; plots in ${result.out}`);
-  }
-
-  private table(head: string[], rows: string[][]): void {
-    const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
-    const line = (cells: string[]) => cells.map((s, c) => (c === 0 ? s.padEnd(widths[c]!) : s.padStart(widths[c]!))).join('  ');
-    this.log(line(head));
-    this.log(widths.map((w) => '─'.repeat(w)).join('  '));
-    for (const r of rows) this.log(line(r));
   }
 }

@@ -16,9 +16,9 @@ export default class Repro extends FacetCommand {
   ];
   static flags = {
     quick: Flags.boolean({ description: 'toy sizes: every experiment in minutes (a smoke check, not evidence)' }),
-    only: Flags.string({ description: 'comma-separated experiments: margins, subcenter, partial-fc, contrastive, inversion, recognizability' }),
+    only: Flags.string({ description: 'comma-separated experiments: margins, subcenter, partial-fc, contrastive, inversion, recognizability (default: all six)' }),
     seeds: Flags.integer({ description: 'seeds per setting (default 1 with --quick, else 3)', min: 1 }),
-    data: Flags.string({ description: 'image folder or .rec to use instead of the synthetic faces (25 % of identities are held out)' }),
+    data: Flags.string({ description: 'image folder or .rec to use instead of the synthetic faces (25 % of identities are held out) (default: the built-in synthetic faces)' }),
     out: Flags.string({ description: 'report folder', default: 'docs/repro' }),
     'work-dir': Flags.string({ description: 'where training runs go (default runs/repro or runs/repro-quick)' }),
     restart: Flags.boolean({ description: 'retrain runs that already finished instead of resuming' }),

@@ -34,9 +34,9 @@ export default class Train extends FacetCommand {
     '<%= config.bin %> train --resume runs/r18',
   ];
   static flags = {
-    config: Flags.string({ char: 'c', description: 'JSON or YAML config file' }),
-    preset: Flags.string({ description: 'start from a preset', options: ['quickstart'] }),
-    resume: Flags.string({ description: 'continue the run in this output directory from its latest checkpoint' }),
+    config: Flags.string({ char: 'c', description: 'JSON or YAML config file (default: none: insightface defaults, then flags)' }),
+    preset: Flags.string({ description: 'start from a preset (default: none)', options: ['quickstart'] }),
+    resume: Flags.string({ description: 'continue the run in this output directory from its latest checkpoint (default: none: start a new run)' }),
     force: Flags.boolean({ description: 'overwrite an output directory that holds another run' }),
     ...configFlags,
   };

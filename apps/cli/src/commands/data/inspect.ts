@@ -13,7 +13,7 @@ export default class DataInspect extends FacetCommand {
   static args = { path: Args.string({ description: 'image folder (root/<identity>/<image>), .rec file, or synthetic[:k=v,...]', required: true }) };
   static flags = {
     quick: Flags.boolean({ description: 'read headers only (fast; does not find truncated images)', default: false }),
-    sample: Flags.integer({ description: 'examine only this many images for sizes/unreadable (counts cover all)', min: 1 }),
+    sample: Flags.integer({ description: 'examine only this many images for sizes/unreadable (counts cover all) (default: all images)', min: 1 }),
   };
 
   async run(): Promise<DatasetReport> {

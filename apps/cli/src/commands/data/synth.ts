@@ -40,7 +40,7 @@ export default class DataSynth extends FacetCommand {
     size: Flags.integer({ description: 'image side in pixels', default: 112, min: 8, max: 1024 }),
     nuisance: Flags.string({ description: 'nuisance strength in [0, 1] (pose, light, occlusion, noise, blur)', default: '1' }),
     format: Flags.string({ description: 'image format', options: ['png', 'jpeg'], default: 'png' }),
-    bin: Flags.string({ description: 'also write an insightface .bin verification set of held-out identities here' }),
+    bin: Flags.string({ description: 'also write an insightface .bin verification set of held-out identities here (default: none)' }),
     pairs: Flags.integer({ description: 'pairs in the .bin (half genuine)', default: 600, min: 2 }),
     'bin-identities': Flags.integer({ description: 'held-out identities the .bin draws from', default: 100, min: 2 }),
   };
