@@ -1,7 +1,7 @@
 import { embedImages, type EmbeddingBatchResult } from './embed.js';
 import { gallerySplit } from './gallery-split.js';
 import { identification, type IdentificationResult } from './identification.js';
-import type { EmbeddingModel } from './model.js';
+import type { EmbeddingSource } from './model.js';
 import { gatherRows } from './rows.js';
 import type { VerificationMetric } from './thresholds.js';
 import type { FoldSource } from './kfold.js';
@@ -47,7 +47,7 @@ export interface PairsEvaluation {
 /**
  * insightface's .bin evaluation: embed every image of every pair (flip test by default), then `verify`.
  */
-export async function evaluatePairs(model: EmbeddingModel, set: PairImages, opts: EvaluateOptions = {}): Promise<PairsEvaluation> {
+export async function evaluatePairs(model: EmbeddingSource, set: PairImages, opts: EvaluateOptions = {}): Promise<PairsEvaluation> {
   const n = set.issame.length;
   if (set.imagesA.length !== n || set.imagesB.length !== n) {
     throw new Error(`${set.name}: ${set.imagesA.length}/${set.imagesB.length} images for ${n} pairs; each pair needs two images.`);
@@ -75,7 +75,7 @@ export async function evaluatePairs(model: EmbeddingModel, set: PairImages, opts
  * Embed a labelled image set batch by batch (only one batch of pixels in memory at a time).
  */
 export async function embedDataset(
-  model: EmbeddingModel,
+  model: EmbeddingSource,
   ds: LabelledImages,
   opts: Pick<EvaluateOptions, 'flip' | 'batchSize' | 'onProgress'> = {},
 ): Promise<EmbeddingBatchResult> {

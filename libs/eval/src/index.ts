@@ -1,6 +1,6 @@
 // @facet/eval: embeddings with the flip test, insightface's 10-fold verification, ROC / AUC / EER / TAR@FAR,
 // closed-set identification (rank-k, CMC), .npy I/O and evaluation plots.
-export type { EmbeddingModel } from './model.js';
+export { isAsyncEmbeddingModel, type EmbeddingModel, type AsyncEmbeddingModel, type EmbeddingSource } from './model.js';
 export { embed, embedImages, type EmbedOptions, type EmbedInput, type EmbeddingBatchResult } from './embed.js';
 export { kFoldRanges, assignFolds, type FoldSource, type FoldAssignment } from './kfold.js';
 export {

@@ -1,6 +1,6 @@
 import { initEngine, tf } from '@facet/engine';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { embed, embedDataset, embedImages, evaluateIdentification, evaluatePairs, identification, verify, type EmbeddingModel } from '../src/index.js';
+import { embed, embedDataset, embedImages, evaluateIdentification, evaluatePairs, identification, verify, type AsyncEmbeddingModel, type EmbeddingModel } from '../src/index.js';
 import { rng } from './reference.js';
 
 const S = 8;
@@ -89,6 +89,44 @@ describe('embed', () => {
     await expect(embed(model, [new Uint8Array(S * S * 3), new Uint8Array(10)])).rejects.toThrow(/image 1 has 10 bytes; expected 8×8×3 = 192/);
     await expect(embed(model, new Float32Array(100))).rejects.toThrow(/not a whole number of 8×8×3 images/);
     await expect(embed(model, images(1, 1), { batchSize: 0 })).rejects.toThrow(/batchSize=0/);
+    model.dispose();
+  });
+});
+
+/** The tfjs model behind the async contract (as an ONNX Runtime model presents itself): floats in, floats out. */
+function asAsync(model: EmbeddingModel, calls: number[]): AsyncEmbeddingModel {
+  return {
+    inputSize: model.inputSize,
+    embed: async (x, batch) => {
+      calls.push(batch);
+      return tf.tidy(() => model.apply(tf.tensor4d(x, [batch, S, S, 3])).dataSync() as Float32Array);
+    },
+  };
+}
+
+describe('async embedding sources (models outside tfjs)', () => {
+  it('give the tfjs path’s flip-test embeddings and XNorm, batch by batch, without tensors left', async () => {
+    const model = tinyModel(11);
+    const imgs = images(24, 12);
+    const calls: number[] = [];
+    const before = tf.memory().numTensors;
+    const viaAsync = await embedImages(asAsync(model, calls), imgs.slice(0, 7), { batchSize: 3 });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(calls).toEqual([3, 3, 3, 3, 1, 1]); // both views of each batch
+    const viaTf = await embedImages(model, imgs.slice(0, 7), { batchSize: 3 });
+    expect(viaAsync.dim).toBe(D);
+    for (let i = 0; i < viaTf.embeddings.length; i++) expect(viaAsync.embeddings[i]).toBeCloseTo(viaTf.embeddings[i]!, 6);
+    expect(viaAsync.xnorm).toBeCloseTo(viaTf.xnorm, 5);
+    const noFlip = await embed(asAsync(model, []), imgs, { flip: false });
+    const noFlipTf = await embed(model, imgs, { flip: false });
+    for (let i = 0; i < noFlip.length; i++) expect(noFlip[i]).toBeCloseTo(noFlipTf[i]!, 6);
+    const issame = Array.from({ length: 12 }, (_, k) => k % 3 === 0);
+    const ev = await evaluatePairs(asAsync(model, []), { name: 'toy', imagesA: imgs.slice(0, 12), imagesB: imgs.slice(12), issame }, { batchSize: 5 });
+    const evTf = await evaluatePairs(model, { name: 'toy', imagesA: imgs.slice(0, 12), imagesB: imgs.slice(12), issame }, { batchSize: 5 });
+    expect(ev.report.accuracy.folds.map((f) => f.testAccuracy)).toEqual(evTf.report.accuracy.folds.map((f) => f.testAccuracy));
+    expect(ev.report.auc).toBeCloseTo(evTf.report.auc, 6);
+    const broken: AsyncEmbeddingModel = { inputSize: S, embed: async () => new Float32Array(0) };
+    await expect(embed(broken, imgs, { batchSize: 64 })).rejects.toThrow(/returned 0 values for 24 images/);
     model.dispose();
   });
 });
