@@ -43,7 +43,7 @@ export function backboneFromStateDict(sd: StateDict, network: string, options: B
         missing.push(name);
         continue;
       }
-      const map = layoutFor(name, t.shape, src.shape, fcChannels(backbone, name, weights));
+      const map = layoutOf(backbone, name, t.shape, weights);
       const expect = torchShape(t.shape, map);
       if (expect.join() !== src.shape.join()) {
         wrong.push(`${name} is [${src.shape}], ${network} needs [${expect}]`);
@@ -76,12 +76,18 @@ export function backboneFromStateDict(sd: StateDict, network: string, options: B
  * The groups of a convolution, which Facet's filter shape alone does not tell: insightface's grouped and
  * depthwise convs sit in a ConvBlock/LinearBlock (`X.layers.0` conv, `X.layers.1` BN), whose BN has the conv's O.
  */
-function exportGroups(name: string, facetShape: number[], weights: Record<string, { shape: number[] }>): number {
+function convGroups(name: string, facetShape: number[], weights: Record<string, { shape: number[] }>): number {
   const m = /^(.*)\.0\.weight$/.exec(name);
   const bn = m ? weights[`${m[1]}.1.running_mean`] : undefined;
   if (!bn) return 1;
   const groups = bn.shape[0]! / facetShape[3]!;
   return Number.isInteger(groups) && groups >= 1 ? groups : 1;
+}
+
+/** The layout map of one of the backbone's tensors, from Facet's side alone (so a file's shapes are checked, not trusted). */
+function layoutOf(backbone: Backbone, name: string, shape: number[], weights: Record<string, { shape: number[] }>): LayoutMap {
+  if (shape.length === 4) return { kind: 'conv', groups: convGroups(name, shape, weights) };
+  return layoutFor(name, shape, fcChannels(backbone, name, weights));
 }
 
 export interface ExportStateDictOptions {
@@ -95,9 +101,7 @@ export function stateDictFromBackbone(backbone: Backbone, opts: ExportStateDictO
   const sd: StateDict = new Map();
   const steps = opts.numBatchesTracked ?? 0;
   for (const [name, t] of Object.entries(weights)) {
-    let map: LayoutMap;
-    if (t.shape.length === 4) map = { kind: 'conv', groups: exportGroups(name, t.shape, weights) };
-    else map = layoutFor(name, t.shape, undefined, fcChannels(backbone, name, weights));
+    const map = layoutOf(backbone, name, t.shape, weights);
     const values = toTorch(t.dataSync() as Float32Array, t.shape, map);
     sd.set(name, float32Tensor(torchShape(t.shape, map), values));
     // PyTorch's BatchNorm registers num_batches_tracked right after running_var

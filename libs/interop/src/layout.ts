@@ -31,13 +31,8 @@ export function torchShape(facetShape: number[], map: LayoutMap): number[] {
   }
 }
 
-/** The layout map of a Facet tensor, given its name and shape and the PyTorch tensor it should match. */
-export function layoutFor(name: string, facetShape: number[], torch: number[] | undefined, fcChw?: { channels: number }): LayoutMap {
-  if (facetShape.length === 4) {
-    // groups from the PyTorch shape when there is one (I / (I/g)); exported files: from the following BN (see caller)
-    const groups = torch && torch.length === 4 && torch[1]! > 0 ? facetShape[2]! / torch[1]! : 1;
-    return { kind: 'conv', groups: Number.isInteger(groups) && groups >= 1 ? groups : 1 };
-  }
+/** The layout map of a Facet linear or vector tensor (convolutions: { kind: 'conv', groups }, see backbone-map). */
+export function layoutFor(name: string, facetShape: number[], fcChw?: { channels: number }): LayoutMap {
   if (facetShape.length === 2 && !name.endsWith('pos_embed')) {
     if (fcChw) {
       const hw = facetShape[0]! / fcChw.channels;
