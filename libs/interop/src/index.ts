@@ -4,7 +4,6 @@ export {
   importModel,
   exportModel,
   readStateDictFile,
-  writeAtomic,
   EXPORT_FORMATS,
   type ImportModelOptions,
   type ImportReport,
@@ -18,5 +17,5 @@ export { extractStateDict, type StateDictSource } from './state-dict.js';
 export { readTorchFile, TORCH_GLOBALS, type TorchValue } from './torch/pth-read.js';
 export { writeTorchStateDict } from './torch/pth-write.js';
 export { readSafetensors, writeSafetensors, type SafetensorsFile } from './safetensors.js';
-export { unpickle, PickleError, type PyValue, type UnpickleOptions } from './pickle/unpickle.js';
-export { toFloat32, toIntegers, numel, DTYPE_BYTES, type DType, type TensorData, type StateDict } from './tensor.js';
+export { PickleError } from './pickle/unpickle.js';
+export { tensorDataToFloat32, type DType, type TensorData, type StateDict } from './tensor.js';

@@ -92,6 +92,9 @@ export function toIntegers(t: TensorData): number[] {
   return out;
 }
 
+/** toFloat32 under the name the SDK exports. */
+export const tensorDataToFloat32 = toFloat32;
+
 export function float32Tensor(shape: number[], values: Float32Array): TensorData {
   if (values.length !== numel(shape)) throw new Error(`internal: ${values.length} values for shape [${shape}]`);
   const data = new Uint8Array(values.length * 4);

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initEngine } from '@facet/engine';
-import { importModel, readStateDictFile, readTorchFile, unpickle, writeTorchStateDict, TORCH_GLOBALS, type StateDict } from '../src/index.js';
+import { importModel, readStateDictFile, readTorchFile, writeTorchStateDict, TORCH_GLOBALS, type StateDict } from '../src/index.js';
+import { unpickle } from '../src/pickle/unpickle.js';
 import { writeStoredZip } from '../src/torch/zip-write.js';
 import { fixture } from './helpers.js';
 

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initEngine } from '@facet/engine';
-import { exportModel, importModel, readStateDictFile, stateDictFromBackbone, toIntegers, writeSafetensors } from '../src/index.js';
+import { exportModel, importModel, readStateDictFile, stateDictFromBackbone, writeSafetensors } from '../src/index.js';
+import { toIntegers } from '../src/tensor.js';
 import { embed, fixture, fixtureImages, manifest, relativeMaxDiff } from './helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'facet-interop-'));

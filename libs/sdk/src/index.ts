@@ -32,3 +32,4 @@ export * from '@facet/train';
 export * from '@facet/quality';
 export * from '@facet/inversion';
 export * from '@facet/repro';
+export * from '@facet/interop';
