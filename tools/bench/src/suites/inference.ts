@@ -3,11 +3,13 @@
 // Baselines measured in the same run, repeats interleaved:
 // - Facet without folding (separate conv, BN and PReLU ops);
 // - PyTorch CPU (eval mode, inference_mode) at the same batch, through the peer;
+// - ONNX Runtime (inference-onnx.ts): Facet's exportOnnx files on every core vs PyTorch at the same threads;
 // - face-api's pretrained FaceRecognitionNet (@vladmandic/face-api, 150×150 → 128-d, dlib's ResNet) on the same
 //   wasm engine in the same process, compared per GFLOP since the networks differ in size.
 import { createBackbone, initEngine, tf, type Backbone } from '@facet/sdk';
 import { fmt, summarize, timeInterleaved, type BenchRow, type Suite, type Timing } from '../harness.js';
 import { describeTorch, loadFaceApi, TorchPeer, type FaceApi } from '../peers.js';
+import { onnxRuntimeRows } from './inference-onnx.js';
 
 const MODELS = ['mobilefacenet', 'iresnet18', 'iresnet50'] as const;
 
@@ -43,7 +45,7 @@ async function timeAlone(fn: () => unknown | Promise<unknown>, repeats: number):
 
 export const inferenceSuite: Suite = {
   name: 'inference',
-  description: 'embedding extraction images/s at batch 1 and 64 vs PyTorch CPU, and per GFLOP vs face-api’s recognition network',
+  description: 'embedding extraction images/s at batch 1 and 64 vs PyTorch CPU, per GFLOP vs face-api’s recognition network, and ONNX Runtime (Facet’s exportOnnx) at batch 1, 8, 64 vs PyTorch at the same thread count',
   async run({ quick }) {
     await initEngine({ backend: 'wasm' });
     const rows: BenchRow[] = [];
@@ -156,6 +158,10 @@ export const inferenceSuite: Suite = {
           net.dispose();
         }
       }
+      // ONNX Runtime on every core vs PyTorch at the same thread count (inference-onnx.ts)
+      const onnx = await onnxRuntimeRows(torch, quick);
+      rows.push(...onnx.rows);
+      sections.push(...onnx.sections);
     } finally {
       await torch?.close();
     }
