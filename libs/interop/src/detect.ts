@@ -143,6 +143,6 @@ export function detectArchitecture(sd: StateDict, file: string, given: BackboneO
   }
   const sample = names.slice(0, 6).map((n) => `${n} [${sd.get(n)!.shape}]`).join(', ');
   throw new Error(
-    `${file}: not an insightface IResNet (conv1, layer1.0.conv1, fc, features), get_mbf MobileFaceNet (layers.0, conv_sep, features.layers.2) or ViT (patch_embed, pos_embed, feature.2) state dict; it has ${names.length} tensors: ${sample}${names.length > 6 ? ', …' : ''}. Pass --network to name the architecture`,
+    `${file}: not an insightface IResNet (conv1, layer1.0.conv1, fc, features), get_mbf MobileFaceNet (layers.0, conv_sep, features.layers.2) or ViT (patch_embed, pos_embed, feature.2) state dict; it has ${names.length} tensors (${sample}${names.length > 6 ? ', …' : ''}); pass --network to name the architecture`,
   );
 }
