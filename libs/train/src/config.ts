@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { BACKEND_CHOICES, type BackendChoice } from '@facet/engine';
 import { RECOGNIZABILITY_TRAINING_DEFAULTS as RER } from '@facet/quality';
 import { parse as parseYaml } from 'yaml';
+import { withInitArchitecture } from './init-model.js';
 
 export type OptimizerName = 'sgd' | 'adamw';
 export type HeadName = 'arcface' | 'cosface' | 'sphereface' | 'combined' | 'softmax';
@@ -54,6 +55,10 @@ export interface TrainConfig {
   dataset: string;
   /** Train only on the items listed in this file (one dataset item per line, as `facet clean` writes); '' = all. */
   keepList: string;
+  /** Fine-tuning: start the backbone from this model folder (or a run's model/); '' = seeded random weights. */
+  init: string;
+  /** Parameter-name prefixes (insightface names, e.g. conv1, bn1, layer1) kept fixed during training. */
+  freeze: string[];
   /** Validation sets: .bin files, 'pairs.txt@root' or 'synthetic-val[:...]'. */
   valTargets: string[];
   /** Validate every N steps (insightface: verbose=2000); 0 = only at the end. */
@@ -119,6 +124,8 @@ export const DEFAULT_CONFIG: TrainConfig = {
   seed: 2048,
   dataset: 'synthetic',
   keepList: '',
+  init: '',
+  freeze: [],
   valTargets: [],
   verbose: 2000,
   frequent: 10,
@@ -209,6 +216,8 @@ const SCHEMA: Record<keyof TrainConfig, ConfigFieldSpec> = {
   seed: { kind: 'integer', min: 0, insightface: 'seed', description: 'seed of initialisation, sampling and augmentation' },
   dataset: { kind: 'string', insightface: 'rec', description: "training data: 'synthetic[:identities=N,images=M]', an image folder (one sub-folder per identity) or a .rec file" },
   keepList: { kind: 'string', optional: true, description: "train only on the items listed in this file (as 'facet clean' writes); empty = all" },
+  init: { kind: 'string', optional: true, description: "fine-tune: start the backbone from this model folder (facet import writes one from insightface .pth/.onnx files) or a facet train run; it sets network, embedding size, input size and width; empty = random init" },
+  freeze: { kind: 'list', description: 'comma-separated parameter-name prefixes kept fixed (insightface names: conv1,bn1,prelu,layer1 = stem + first stage of an IResNet); empty = train everything' },
   valTargets: { kind: 'list', insightface: 'val_targets', description: "validation sets, comma-separated: .bin files, 'pairs.txt@root' or 'synthetic-val[:identities=N,pairs=P]'" },
   verbose: { kind: 'integer', min: 0, insightface: 'verbose', description: 'validate every N steps; 0 = only at the end' },
   frequent: { kind: 'integer', min: 1, insightface: 'frequent', description: 'log every N steps' },
@@ -374,6 +383,11 @@ export function resolveConfig(opts: { preset?: Partial<TrainConfig>; file?: stri
   if (opts.file) layers.push([readConfigFile(opts.file), `config file ${opts.file}`]);
   if (opts.overrides) layers.push([opts.overrides, 'flag']);
   for (const [layer, source] of layers) cfg = mergeConfig(cfg, layer, source);
+  // --init decides the architecture; only a file or a flag can contradict it (a preset's network is a suggestion)
+  if (cfg.init) {
+    const explicit = new Set(layers.filter(([, source]) => source !== 'preset').flatMap(([layer]) => Object.keys(layer).filter((k) => layer[k] !== undefined).map(camel)));
+    cfg = withInitArchitecture(cfg, explicit);
+  }
   // RER trains with very-low-resolution augmentation by default (theory.md §3); an explicit augment wins
   const augmentSet = layers.some(([layer]) => Object.keys(layer).some((k) => camel(k) === 'augment' && layer[k] !== undefined));
   if (cfg.recognizability && !augmentSet) cfg = { ...cfg, augment: 'lowres' };

@@ -6,6 +6,7 @@ import { createBackbone, type Backbone } from '@facet/backbones';
 import type { FaceDataset, VerificationSet } from '@facet/data';
 import { ConfigError, effectiveLr, type TrainConfig } from './config.js';
 import { openTrainingDataset, openValidationSet, validationLabel } from './datasets.js';
+import { initBackbone } from './init-model.js';
 import { makeObjective, type Objective } from './objectives.js';
 import type { TrainRunOptions } from './trainer.js';
 
@@ -24,7 +25,9 @@ export async function openRunInputs(cfg: TrainConfig, opts: TrainRunOptions): Pr
     throw new ConfigError(`batchSize ${cfg.batchSize} is larger than the dataset (${dataset.size} images in ${dataset.name}); use a smaller --batch-size`);
   }
   const valSets = await Promise.all(cfg.valTargets.map(async (t) => ({ ...(await openValidationSet(t, cfg)), name: validationLabel(t) })));
-  const backbone = createBackbone(cfg.network, { embeddingSize: cfg.embeddingSize, inputSize: cfg.inputSize, width: cfg.width, dropout: cfg.dropout, seed: cfg.seed });
+  const backbone = cfg.init
+    ? await initBackbone(cfg)
+    : createBackbone(cfg.network, { embeddingSize: cfg.embeddingSize, inputSize: cfg.inputSize, width: cfg.width, dropout: cfg.dropout, seed: cfg.seed });
   const lr = { now: effectiveLr(cfg) };
   const objective = makeObjective(cfg, dataset.numClasses, () => lr.now);
   return { dataset, valSets, backbone, objective, lr };

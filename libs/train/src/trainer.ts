@@ -13,6 +13,7 @@ import { recognizabilityAddition, type RecognizabilityAddition } from './recogni
 import { backboneWeights, resumeLatest, runSchedule, saveRunCheckpoint } from './run-checkpoint.js';
 import { prepareOutput, startOutput } from './run-files.js';
 import { openRunInputs } from './run-inputs.js';
+import { INIT_ARCHITECTURE_KEYS, unfrozenVariables, withInitArchitecture } from './init-model.js';
 import { finishRun, RunProgress, RunValidation } from './run-progress.js';
 import { polynomialWarmupLr } from './schedule.js';
 import type { ValidationResult } from './validation.js';
@@ -77,7 +78,12 @@ export interface TrainSummary {
 
 export async function train(config: TrainConfig, opts: TrainRunOptions = {}): Promise<TrainSummary> {
   const emit = (e: TrainEvent) => opts.onEvent?.(e);
-  const cfg = mergeConfig(DEFAULT_CONFIG, config as unknown as Record<string, unknown>, 'config');
+  let cfg = mergeConfig(DEFAULT_CONFIG, config as unknown as Record<string, unknown>, 'config');
+  // a config made without resolveConfig: fields left at their defaults are the init model's to decide
+  if (cfg.init) cfg = withInitArchitecture(cfg, new Set(INIT_ARCHITECTURE_KEYS.filter((k) => cfg[k] !== DEFAULT_CONFIG[k])));
+  if (cfg.freeze.length && cfg.workers > 1) {
+    throw new ConfigError(`--freeze runs on one worker (the replicas' gradient buffers cover every parameter); drop --workers ${cfg.workers} or set --workers 1`);
+  }
   if (cfg.recognizability && cfg.workers > 1) {
     throw new ConfigError(`--recognizability runs on one worker (its extra losses read the whole batch on the main thread); drop --workers ${cfg.workers} or set --workers 1`);
   }
@@ -99,8 +105,18 @@ export async function train(config: TrainConfig, opts: TrainRunOptions = {}): Pr
   }
   // head variables: the objective's (softmax FC) and the RER additions'; trained with the backbone's optimizer, not clipped
   const headVars = [...objective.variables(), ...(rer?.variables() ?? [])];
-  const vars = [...backbone.trainableVariables(), ...headVars];
-  const backboneNames = new Set(backbone.trainableVariables().map((v) => v.name));
+  let backboneVars: tf.Variable[];
+  try {
+    backboneVars = unfrozenVariables(backbone, cfg.freeze);
+  } catch (e) {
+    rer?.dispose();
+    objective.dispose();
+    backbone.dispose();
+    throw e;
+  }
+  const vars = [...backboneVars, ...headVars];
+  const backboneNames = new Set(backboneVars.map((v) => v.name));
+  if (cfg.init) emit({ type: 'info', message: `fine-tuning ${backbone.name} from ${cfg.init}${cfg.freeze.length ? `; frozen: ${cfg.freeze.join(', ')} (${backbone.trainableVariables().length - backboneVars.length} tensors)` : ''}` });
   const optimizer = makeOptimizer(cfg, vars);
   const loader = makeLoader(dataset, cfg, objective.twoViews);
   const S = cfg.inputSize;

@@ -1,0 +1,90 @@
+// Fine-tuning (--init, --freeze): the backbone starts from a saved model's weights, the architecture comes from that
+// model, and frozen parameters end the run exactly as they started while the others move.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadBackbone } from '@facet/backbones';
+import { initEngine } from '@facet/engine';
+import { DEFAULT_CONFIG, mergeConfig, resolveConfig, train, type TrainConfig } from '../src/index.js';
+
+beforeAll(async () => {
+  await initEngine({ backend: 'wasm' });
+});
+
+const tiny = (over: Record<string, unknown>): TrainConfig =>
+  mergeConfig(
+    DEFAULT_CONFIG,
+    {
+      network: 'iresnet18',
+      width: 0.125,
+      inputSize: 32,
+      embeddingSize: 32,
+      dataset: 'synthetic:identities=6,images=8',
+      batchSize: 16,
+      lr: 0.1,
+      lrReferenceBatch: 16,
+      numEpoch: 4,
+      scale: 16,
+      maxSteps: 3,
+      output: mkdtempSync(join(tmpdir(), 'facet-init-')),
+      backend: 'wasm',
+      ...over,
+    },
+    'test',
+  );
+
+async function weightsOf(dir: string): Promise<Record<string, Float32Array>> {
+  const b = await loadBackbone(dir);
+  const out = Object.fromEntries(Object.entries(b.getWeights()).map(([k, t]) => [k, Float32Array.from(t.dataSync() as Float32Array)]));
+  b.dispose();
+  return out;
+}
+
+describe('fine-tuning from a saved model', () => {
+  let pretrained: string;
+
+  beforeAll(async () => {
+    pretrained = (await train(tiny({ seed: 11 }))).modelDir;
+  }, 120_000);
+
+  it('starts from the init weights: frozen parameters stay bit-identical, the rest move; BN statistics still update', async () => {
+    const before = await weightsOf(pretrained);
+    const frozen = ['conv1', 'bn1', 'prelu', 'layer1'];
+    // another seed and dataset: a random init would differ from the pretrained weights everywhere
+    const s = await train(tiny({ seed: 99, init: pretrained, freeze: frozen, dataset: 'synthetic:identities=5,images=8,seed=3' }));
+    const after = await weightsOf(s.modelDir);
+    const isFrozen = (k: string) => frozen.some((p) => k === p || k.startsWith(`${p}.`)) && !/running_|num_batches/.test(k);
+    let frozenCount = 0;
+    let moved = 0;
+    for (const [k, a] of Object.entries(before)) {
+      const same = a.every((x, i) => x === after[k]![i]);
+      if (isFrozen(k)) {
+        frozenCount++;
+        expect(same, k).toBe(true);
+      } else if (!same) moved++;
+    }
+    expect(frozenCount).toBeGreaterThan(10);
+    expect(moved).toBeGreaterThan(20);
+    expect(before['layer1.0.bn1.running_mean']!.some((x, i) => x !== after['layer1.0.bn1.running_mean']![i])).toBe(true);
+  }, 120_000);
+
+  it('takes the architecture from the init model and refuses a contradicting flag', () => {
+    const cfg = resolveConfig({ overrides: { init: pretrained, dataset: 'synthetic' } });
+    expect([cfg.network, cfg.width, cfg.inputSize, cfg.embeddingSize]).toEqual(['iresnet18', 0.125, 32, 32]);
+    const viaRun = resolveConfig({ overrides: { init: join(pretrained, '..') } });
+    expect(viaRun.network).toBe('iresnet18');
+    expect(() => resolveConfig({ overrides: { init: pretrained, network: 'mobilefacenet' } })).toThrow(
+      /--init .* is network="iresnet18" but the config asks for network="mobilefacenet"; drop those settings/,
+    );
+  });
+
+  it('names what is wrong with --init and --freeze', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'facet-init-')), 'model.pth');
+    writeFileSync(file, 'x');
+    expect(() => resolveConfig({ overrides: { init: file } })).toThrow(/--init .*model.pth: a file; convert it to a Facet model folder first \(facet import/);
+    expect(() => resolveConfig({ overrides: { init: tmpdir() + '/no-such-model' } })).toThrow(/not a Facet model folder/);
+    await expect(train(tiny({ init: pretrained, freeze: ['layer9'] }))).rejects.toThrow(/--freeze layer9: no trainable parameter of iresnet18 has that name prefix; its top-level names are conv1, bn1, prelu, layer1/);
+    await expect(train(tiny({ init: pretrained, freeze: ['conv1'], workers: 2 }))).rejects.toThrow(/--freeze runs on one worker/);
+  });
+});
