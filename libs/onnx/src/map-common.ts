@@ -169,6 +169,22 @@ export class Matcher {
     return { out, weight, inF, outF, bias };
   }
 
+  /**
+   * The embedding BatchNorm1d after the Linear, or nothing when a graph optimiser (onnx-simplifier, onnxoptimizer)
+   * folded it into the Gemm: then the Gemm output is the embedding and the BN becomes the identity (β = `bias`).
+   * `bias` is a Linear bias Facet does not hold (MobileFaceNet's Linear has none): moved into the BN as for a conv.
+   */
+  embeddingBatchNorm(value: string, name: string, channels: number, bias?: Float32Array): void {
+    const after = this.g.consumers(value);
+    if (after.length === 0 && this.g.outputs.some((o) => o.name === value)) {
+      this.foldedBatchNorm(name, channels, bias);
+      return;
+    }
+    const bn = this.next(value, ['BatchNormalization'], `BatchNormalization (${name})`);
+    this.batchNorm(bn, name, channels, bias);
+    this.end(bn.output, `the ${name} BatchNormalization`);
+  }
+
   /** The embedding must be the graph's output: nothing (such as an L2 normalisation) may follow. */
   end(value: string, what: string): void {
     const after = this.g.consumers(value);

@@ -65,8 +65,6 @@ export function matchIResNet(m: Matcher): DetectedNetwork {
   const side = Math.sqrt(fc.inF / channels);
   m.weights['fc.weight'] = linearToFacet(fc.weight, fc.outF, fc.inF, [channels, side, side]);
   m.weights['fc.bias'] = fc.bias ?? new Float32Array(fc.outF);
-  const features = m.next(fc.out, ['BatchNormalization'], 'BatchNormalization (features)');
-  m.batchNorm(features, 'features', fc.outF);
-  m.end(features.output, 'the features BatchNormalization');
+  m.embeddingBatchNorm(fc.out, 'features', fc.outF);
   return { family: 'iresnet', blocks, width: stem.channels / 64, embeddingSize: fc.outF, finalMap: side, weights: m.weights };
 }

@@ -64,10 +64,8 @@ export function matchMobileFaceNet(m: Matcher): DetectedNetwork {
   const k = gdcNode.consts[1]?.dims[2] ?? 0;
   const gdc = m.convUnit(gdcNode, { conv: 'features.layers.0.layers.0', bn: 'features.layers.0.layers.1' }, { kernel: k, stride: 1, pad: 0, groups: 'depthwise', inC: sep.channels });
   const fc = m.flattenLinear(gdc.out, 'features.layers.2');
-  if (fc.bias && fc.bias.some((v) => v !== 0)) m.fail(undefined, 'a Linear without bias (features.layers.2; get_mbf has bias=False)');
   m.weights['features.layers.2.weight'] = linearToFacet(fc.weight, fc.outF, fc.inF);
-  const bn = m.next(fc.out, ['BatchNormalization'], 'BatchNormalization (features.layers.3)');
-  m.batchNorm(bn, 'features.layers.3', fc.outF);
-  m.end(bn.output, 'the features BatchNormalization');
+  // get_mbf's Linear has no bias; one written by an optimiser that folded the BN1d in goes into that BN
+  m.embeddingBatchNorm(fc.out, 'features.layers.3', fc.outF, fc.bias);
   return { family: 'mobilefacenet', blocks, width: c1 / 2 / 64, embeddingSize: fc.outF, finalMap: k, weights: m.weights };
 }

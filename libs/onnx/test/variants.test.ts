@@ -112,3 +112,42 @@ describe('import of exporter variants', () => {
     expect(err).toBeLessThan(1e-4);
   });
 });
+
+describe('the embedding BatchNorm1d folded into the Gemm (as graph optimisers write it)', () => {
+  for (const src of ['iresnet_folded.onnx', 'mbf_folded.onnx']) {
+    it(`${src} with its last BatchNormalization folded into the Gemm still maps and equals PyTorch`, async () => {
+      const info = manifest.models.find((m) => m.file === src)!;
+      const file = rewrite(src, `gemm-bn-${src}`, (m) => {
+        const g = m.graph!;
+        const nodes = g.node!;
+        const bn = nodes[nodes.length - 1]!;
+        const gemm = nodes.find((n) => n.output![0] === bn.input![0])!;
+        const get = (name: string) => g.initializer!.find((t) => t.name === name)!;
+        const [gamma, beta, mean, variance] = bn.input!.slice(1).map((n) => rawFloats(get(n)));
+        const eps = bn.attribute!.find((a) => a.name === 'epsilon')?.f ?? 1e-5;
+        const scale = gamma!.map((v, o) => v / Math.sqrt(variance![o]! + eps));
+        const w = get(gemm.input![1]!);
+        const transB = Number(gemm.attribute!.find((a) => a.name === 'transB')?.i ?? 0) === 1; // int64: a Long under protobufjs
+        const wv = rawFloats(w).slice();
+        const [d0, d1] = w.dims!.map(Number) as [number, number];
+        for (let r = 0; r < d0; r++) for (let c = 0; c < d1; c++) wv[r * d1 + c]! *= scale[transB ? r : c]!;
+        w.rawData = new Uint8Array(wv.buffer);
+        const bias = gemm.input![2] ? rawFloats(get(gemm.input![2])) : new Float32Array(scale.length);
+        const folded = bias.map((b, o) => (b - mean![o]!) * scale[o]! + beta![o]!);
+        g.initializer!.push(onnx.TensorProto.create({ name: 'folded_bias', dims: [folded.length], dataType: 1, rawData: new Uint8Array(folded.buffer) }));
+        gemm.opType = 'Gemm';
+        gemm.input = [gemm.input![0]!, gemm.input![1]!, 'folded_bias'];
+        gemm.output = bn.output;
+        nodes.pop();
+      });
+      const want = floats(info.output);
+      const model = await loadOnnxModel(file);
+      const ortErr = relToMax(await model.embed(inputsNhwc().data), want);
+      await model.dispose();
+      expect(ortErr).toBeLessThan(1e-5); // the rewrite itself is right
+      const err = relToMax(await facetEmbeddings(file), want);
+      console.log(`${src}, BN1d folded into the Gemm: Facet vs PyTorch ${err.toExponential(2)}`);
+      expect(err).toBeLessThan(1e-4);
+    });
+  }
+});
