@@ -26,11 +26,12 @@ export interface FolderScan {
   skippedLinks: Array<{ file: string; reason: string }>;
 }
 
-/** What a symbolic link resolves to; `null` with the reason when it leads nowhere. */
+/** What a symbolic link resolves to (a folder's real path), or why it leads nowhere. */
 async function followLink(p: string): Promise<{ dir: boolean; real: string } | { broken: string }> {
   try {
     const st = await stat(p);
-    return { dir: st.isDirectory(), real: await realpath(p) };
+    // only folders need their real path (loop detection); a linked image file costs one stat
+    return st.isDirectory() ? { dir: true, real: await realpath(p) } : { dir: false, real: '' };
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ELOOP') return { broken: 'symbolic link loop (the links point at each other)' };
@@ -46,30 +47,38 @@ async function followLink(p: string): Promise<{ dir: boolean; real: string } | {
 
 /**
  * Files under `dir`, following linked folders and files (a training subset is often a folder of links to the
- * identity folders of a full set). `seen` holds the real paths of the folders walked so far (the dataset root and
- * every identity folder included): a linked folder whose real path is in it is a loop or a second way to the same
- * images, so it is skipped and listed — the walk visits each real folder once, so it always ends.
+ * identity folders of a full set). `seen` holds the real paths of the folders walked so far, `taken` those of the
+ * dataset root and the identity folders: a folder whose real path is in either is a loop or a second way to the
+ * same images, so it is skipped and listed — the walk visits each real folder once, so it always ends. `dirReal` is
+ * `dir`'s real path: a plain sub-folder's is that plus its name, so only links cost a realpath call.
  */
-async function walk(dir: string, out: string[], seen: Set<string>, scan: Pick<FolderScan, 'brokenLinks' | 'skippedLinks'>): Promise<void> {
+async function walk(
+  dir: string,
+  dirReal: string,
+  out: string[],
+  seen: Set<string>,
+  taken: ReadonlyMap<string, string>,
+  scan: Pick<FolderScan, 'brokenLinks' | 'skippedLinks'>,
+): Promise<void> {
   const entries = await readdir(dir, { withFileTypes: true });
   for (const e of entries) {
     const p = join(dir, e.name);
     if (e.isDirectory()) {
-      const real = await realpath(p);
+      const real = join(dirReal, e.name);
       // a real sub-folder seen before was reached through a link too (the link's target overlaps this tree)
-      if (seen.has(real)) scan.skippedLinks.push({ file: p, reason: `${real} was already scanned through a symbolic link` });
+      if (seen.has(real) || taken.has(real)) scan.skippedLinks.push({ file: p, reason: `${real} was already scanned through a symbolic link` });
       else {
         seen.add(real);
-        await walk(p, out, seen, scan);
+        await walk(p, real, out, seen, taken, scan);
       }
     } else if (e.isSymbolicLink()) {
       const t = await followLink(p);
       if ('broken' in t) scan.brokenLinks.push({ file: p, reason: t.broken });
       else if (!t.dir) out.push(p);
-      else if (seen.has(t.real)) scan.skippedLinks.push({ file: p, reason: `links to ${t.real}, a folder already scanned (a loop, or a second link to the same images)` });
+      else if (seen.has(t.real) || taken.has(t.real)) scan.skippedLinks.push({ file: p, reason: `links to ${t.real}, a folder already scanned (a loop, or a second link to the same images)` });
       else {
         seen.add(t.real);
-        await walk(p, out, seen, scan);
+        await walk(p, t.real, out, seen, taken, scan);
       }
     } else if (e.isFile()) out.push(p);
   }
@@ -96,7 +105,7 @@ export async function scanImageFolder(root: string): Promise<FolderScan> {
   for (const e of entries) {
     const p = join(root, e.name);
     let real: string;
-    if (e.isDirectory()) real = await realpath(p);
+    if (e.isDirectory()) real = join(rootReal, e.name);
     else if (e.isSymbolicLink()) {
       const t = await followLink(p);
       if ('broken' in t) {
@@ -135,10 +144,8 @@ export async function scanImageFolder(root: string): Promise<FolderScan> {
   const emptyClasses: string[] = [];
   for (const { name, real } of classDirs) {
     const found: string[] = [];
-    // the root and every identity folder count as seen: a link back to any of them is a loop or a duplicate
-    const seen = new Set(realOwner.keys());
-    seen.add(real);
-    await walk(join(root, name), found, seen, scan);
+    // the root and every identity folder (realOwner) count as seen: a link back to any of them is a loop or a duplicate
+    await walk(join(root, name), real, found, new Set(), realOwner, scan);
     found.sort(byCodePoint);
     const images = found.filter((f) => IMAGE_EXTENSIONS.includes(extname(f).toLowerCase()) && !basename(f).startsWith('.'));
     const isImage = new Set(images);
