@@ -187,3 +187,45 @@ export function transpose(x: ConstTensor, perm: number[]): ConstTensor {
   }
   return { dims, dataType: x.dataType, data: out };
 }
+
+/** A per-channel affine map at the head of the graph: normalised = scale[c]·pixel + shift[c]. */
+export interface InputNormalization {
+  scale: [number, number, number];
+  shift: [number, number, number];
+  /** The value after the last normalisation node (where the network proper starts). */
+  output: string;
+  nodes: DataNode[];
+}
+
+/**
+ * Arithmetic on the input before the first layer (mxnet-converted insightface models start with
+ * `_minusscalar0` Sub 127.5 and `_mulscalar0` Mul 0.0078125): such a graph takes raw 0–255 pixels. Sub/Add/Mul/Div
+ * by scalar or per-channel constants compose into one affine map per channel; anything else ends the chain.
+ */
+export function inputNormalization(g: OnnxGraph): InputNormalization | undefined {
+  const scale: [number, number, number] = [1, 1, 1];
+  const shift: [number, number, number] = [0, 0, 0];
+  const nodes: DataNode[] = [];
+  let value = g.input.name;
+  for (;;) {
+    const cs = g.consumers(value);
+    const n = cs[0];
+    if (cs.length !== 1 || !n || !['Sub', 'Add', 'Mul', 'Div'].includes(n.op)) break;
+    const k = n.inputs.indexOf(value);
+    const c = n.consts[1 - k];
+    if (k < 0 || !c || (c.data.length !== 1 && c.data.length !== 3) || (n.op !== 'Add' && n.op !== 'Mul' && k !== 0)) break;
+    for (let ch = 0; ch < 3; ch++) {
+      const v = c.data.length === 1 ? c.data[0]! : c.data[ch]!;
+      if (n.op === 'Sub') shift[ch] -= v;
+      else if (n.op === 'Add') shift[ch] += v;
+      else {
+        const f = n.op === 'Mul' ? v : 1 / v;
+        scale[ch] *= f;
+        shift[ch] *= f;
+      }
+    }
+    nodes.push(n);
+    value = n.output;
+  }
+  return nodes.length ? { scale, shift, output: value, nodes } : undefined;
+}

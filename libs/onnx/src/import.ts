@@ -1,7 +1,7 @@
 // ONNX → Facet backbone: read the graph, recognise IResNet or MobileFaceNet from its structure (blocks, width,
 // embedding size detected, not assumed), and load the weights into a freshly built Facet backbone.
 import { createBackbone, type Backbone, type BackboneOptions } from '@facet/backbones';
-import { parseOnnxGraph, readOnnxGraph, type OnnxGraph } from './graph.js';
+import { inputNormalization, parseOnnxGraph, readOnnxGraph, type OnnxGraph } from './graph.js';
 import { ArchitectureMismatch, Matcher } from './map-common.js';
 import { matchIResNet, type DetectedNetwork } from './map-iresnet.js';
 import { matchMobileFaceNet } from './map-mobilefacenet.js';
@@ -62,6 +62,28 @@ function inputSide(g: OnnxGraph, opts: ImportOnnxOptions): number {
   return opts.inputSize;
 }
 
+/**
+ * A graph that normalises its own input (n = s_c·(p − m_c), mxnet-converted models: m = 127.5, s = 1/128) maps onto
+ * Facet, whose input is (p − 127.5)/127.5, when m_c = 127.5: then n = k_c·input with k_c = 127.5·s_c, a per-channel
+ * scale that folds exactly into the stem conv's input channels (0 stays 0, so the zero padding agrees). Another
+ * mean would move the padding value and is refused. Returns the note for `detectedBecause`.
+ */
+function foldInputNormalization(g: OnnxGraph, stem: Float32Array): string {
+  const norm = inputNormalization(g);
+  if (!norm) return '';
+  const mean = norm.scale.map((a, c) => -norm.shift[c]! / a);
+  if (mean.some((m) => !(Math.abs(m - 127.5) <= 1e-3))) {
+    throw new Error(
+      `${g.file}: the graph normalises its input as (x − [${mean.map((m) => +m.toFixed(4)).join(', ')}])·[${norm.scale.map((v) => +v.toPrecision(6)).join(', ')}] (${norm.nodes.map((n) => n.op).join(', ')} before the first layer); Facet's backbones take (x − 127.5)/127.5 and only a mean of 127.5 maps exactly. Run it through ONNX Runtime (loadOnnxModel), which feeds such a graph raw pixels.`,
+    );
+  }
+  const k = norm.scale.map((s) => s * 127.5);
+  // Facet stem filter [3, 3, 3, C] (both stems are 3×3 on 3 channels): tap t, input channel i holds C values
+  const c = stem.length / 27;
+  for (let t = 0; t < 9; t++) for (let i = 0; i < 3; i++) for (let o = 0; o < c; o++) stem[(t * 3 + i) * c + o]! *= k[i]!;
+  return `; input normalisation nodes (${norm.nodes.map((n) => n.op).join(', ')}: mean 127.5, scale ${k.map((v) => +v.toPrecision(6)).join('/')} of Facet's) folded into the stem conv`;
+}
+
 function registryName(net: DetectedNetwork): string {
   if (net.family === 'mobilefacenet') return 'mobilefacenet';
   const hit = Object.entries(IRESNET_DEPTHS).find(([, b]) => b.join() === net.blocks.join());
@@ -72,6 +94,7 @@ function registryName(net: DetectedNetwork): string {
 export function importOnnxGraph(g: OnnxGraph, opts: ImportOnnxOptions = {}): ImportedOnnxBackbone {
   const net = detectBackbone(g);
   const inputSize = inputSide(g, opts);
+  const normalisation = foldInputNormalization(g, net.weights[`${net.stemConv}.weight`]!);
   const name = registryName(net);
   const custom = net.family === 'iresnet' ? !Object.values(IRESNET_DEPTHS).some((b) => b.join() === net.blocks.join()) : net.blocks.join() !== MBF_BLOCKS.join();
   const options: BackboneOptions = { inputSize, width: net.width, embeddingSize: net.embeddingSize, blocks: net.blocks, ...(opts.seed !== undefined ? { seed: opts.seed } : {}) };
@@ -95,7 +118,7 @@ export function importOnnxGraph(g: OnnxGraph, opts: ImportOnnxOptions = {}): Imp
   return {
     backbone,
     network: { name, options },
-    detectedBecause: `${arch}; ${form}; input ${g.input.name} [N, 3, ${inputSize}, ${inputSize}]${custom ? `; stage depths differ from ${name}'s defaults` : ''}`,
+    detectedBecause: `${arch}; ${form}; input ${g.input.name} [N, 3, ${inputSize}, ${inputSize}]${normalisation}${custom ? `; stage depths differ from ${name}'s defaults` : ''}`,
     folded: net.folded,
   };
 }

@@ -1,6 +1,6 @@
 // Pieces shared by the IResNet and MobileFaceNet graph matchers: following the data flow from one value to the
 // node that consumes it, and reading a Conv [→ BatchNormalization] [→ PRelu] unit into Facet's named weights.
-import type { DataNode, OnnxGraph } from './graph.js';
+import { inputNormalization, type DataNode, type OnnxGraph } from './graph.js';
 import { convToFacet, linearToFacet } from './layout.js';
 import type { ConstTensor } from './proto.js';
 
@@ -23,10 +23,14 @@ export class Matcher {
   /** Furthest node matched, for choosing which architecture's failure to report. */
   reached = -1;
   readonly weights: Weights = {};
+  /** Where the network proper starts: the graph input, or the output of its input normalisation nodes. */
+  readonly start: string;
   constructor(
     readonly g: OnnxGraph,
     readonly arch: string,
-  ) {}
+  ) {
+    this.start = inputNormalization(g)?.output ?? g.input.name;
+  }
 
   fail(node: DataNode | undefined, what: string): never {
     const at = node ? node.index : this.g.nodes.length;

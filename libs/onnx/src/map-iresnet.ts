@@ -15,12 +15,14 @@ export interface DetectedNetwork {
   embeddingSize: number;
   /** Side of the final feature map, which the head's flatten (IResNet) or GDC kernel (MobileFaceNet) fixes. */
   finalMap: number;
+  /** Facet name of the first convolution (input normalisation folds into it). */
+  stemConv: string;
   weights: Weights;
 }
 
 export function matchIResNet(m: Matcher): DetectedNetwork {
   const g = m.g;
-  const stemConv = m.next(g.input.name, ['Conv'], 'the stem Conv (conv1)');
+  const stemConv = m.next(m.start, ['Conv'], 'the stem Conv (conv1)');
   const stem = m.convUnit(stemConv, { conv: 'conv1', bn: 'bn1', prelu: 'prelu' }, { kernel: 3, stride: 1, pad: 1, inC: 3 });
   let x = stem.out;
   let channels = stem.channels;
@@ -66,5 +68,5 @@ export function matchIResNet(m: Matcher): DetectedNetwork {
   m.weights['fc.weight'] = linearToFacet(fc.weight, fc.outF, fc.inF, [channels, side, side]);
   m.weights['fc.bias'] = fc.bias ?? new Float32Array(fc.outF);
   m.embeddingBatchNorm(fc.out, 'features', fc.outF);
-  return { family: 'iresnet', blocks, width: stem.channels / 64, embeddingSize: fc.outF, finalMap: side, weights: m.weights };
+  return { family: 'iresnet', blocks, width: stem.channels / 64, embeddingSize: fc.outF, finalMap: side, stemConv: 'conv1', weights: m.weights };
 }

@@ -36,7 +36,7 @@ function residuals(m: Matcher, x: string, channels: number, name: string): { out
 
 export function matchMobileFaceNet(m: Matcher): DetectedNetwork {
   const g = m.g;
-  const stem = m.convUnit(m.next(g.input.name, ['Conv'], 'the stem Conv (layers.0)'), { conv: 'layers.0.layers.0', bn: 'layers.0.layers.1', prelu: 'layers.0.layers.2' }, { kernel: 3, stride: 2, pad: 1, inC: 3 });
+  const stem = m.convUnit(m.next(m.start, ['Conv'], 'the stem Conv (layers.0)'), { conv: 'layers.0.layers.0', bn: 'layers.0.layers.1', prelu: 'layers.0.layers.2' }, { kernel: 3, stride: 2, pad: 1, inC: 3 });
   const c1 = stem.channels;
   if (c1 % 2 !== 0) m.fail(g.consumers(stem.out)[0], `a stem of 64·scale channels with scale 2 (it has ${c1})`);
   let x = stem.out;
@@ -67,5 +67,5 @@ export function matchMobileFaceNet(m: Matcher): DetectedNetwork {
   m.weights['features.layers.2.weight'] = linearToFacet(fc.weight, fc.outF, fc.inF);
   // get_mbf's Linear has no bias; one written by an optimiser that folded the BN1d in goes into that BN
   m.embeddingBatchNorm(fc.out, 'features.layers.3', fc.outF, fc.bias);
-  return { family: 'mobilefacenet', blocks, width: c1 / 2 / 64, embeddingSize: fc.outF, finalMap: k, weights: m.weights };
+  return { family: 'mobilefacenet', blocks, width: c1 / 2 / 64, embeddingSize: fc.outF, finalMap: k, stemConv: 'layers.0.layers.0', weights: m.weights };
 }

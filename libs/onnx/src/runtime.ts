@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import ort from 'onnxruntime-node';
+import { inputNormalization, parseOnnxGraph } from './graph.js';
 
 export interface OnnxModelOptions {
   /** Intra-op threads (default os.availableParallelism(): every core). */
@@ -14,6 +15,12 @@ export interface OnnxModelOptions {
   inputSize?: number;
   /** ONNX Runtime graph optimisation (default 'all': it fuses Conv+BN+activation itself). */
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  /**
+   * What the graph's input takes: 'normalized' ((p − 127.5)/127.5, torch exports and the model zoo) or 'pixels'
+   * (0–255; graphs that normalise their own input, e.g. mxnet conversions starting with Sub/Mul). Default 'auto':
+   * 'pixels' when arithmetic on the input precedes the first layer. `embed` always takes normalised images.
+   */
+  input?: 'auto' | 'normalized' | 'pixels';
 }
 
 /** What `embed` takes: NHWC normalised floats, or anything tensor-like with a shape and async data() (a tf tensor). */
@@ -30,6 +37,8 @@ export interface OnnxModel {
   /** The graph's fixed batch size (e.g. 1), run chunk by chunk; undefined when the batch axis is dynamic. */
   readonly staticBatch: number | undefined;
   readonly threads: number;
+  /** Whether the graph takes normalised images or raw pixels (embed converts; see OnnxModelOptions.input). */
+  readonly input: 'normalized' | 'pixels';
   /**
    * Raw (un-normalised) embeddings [batch, embeddingSize], row-major, of `batch` NHWC normalised RGB images
    * ((p − 127.5)/127.5, Facet's and insightface's convention). Satisfies @facet/eval's AsyncEmbeddingModel.
@@ -67,14 +76,24 @@ export async function loadOnnxModel(file: string, opts: OnnxModelOptions = {}): 
     throw new Error(`${file}: ONNX Runtime cannot load it (${firstLine(e)}); the file is truncated, corrupt or not ONNX — re-export or re-download it.`);
   }
   try {
-    return await describeSession(session, file, threads, opts);
+    return await describeSession(session, file, threads, opts, opts.input && opts.input !== 'auto' ? opts.input : detectInput(bytes, file));
   } catch (e) {
     await session.release();
     throw e;
   }
 }
 
-async function describeSession(session: ort.InferenceSession, file: string, threads: number, opts: OnnxModelOptions): Promise<OnnxModel> {
+/** 'pixels' when the graph starts with arithmetic on its input (its own normalisation); a graph this reader cannot
+ * parse (ONNX Runtime could) is taken as 'normalized'. */
+function detectInput(bytes: Uint8Array, file: string): 'normalized' | 'pixels' {
+  try {
+    return inputNormalization(parseOnnxGraph(bytes, file)) ? 'pixels' : 'normalized';
+  } catch {
+    return 'normalized';
+  }
+}
+
+async function describeSession(session: ort.InferenceSession, file: string, threads: number, opts: OnnxModelOptions, input: 'normalized' | 'pixels'): Promise<OnnxModel> {
   if (session.inputNames.length !== 1) {
     throw new Error(`${file}: the model has ${session.inputNames.length} inputs (${session.inputNames.join(', ')}); a recognition model has one, the image batch.`);
   }
@@ -138,6 +157,7 @@ async function describeSession(session: ort.InferenceSession, file: string, thre
     embeddingSize,
     staticBatch,
     threads,
+    input,
     async embed(x, batch) {
       let data: Float32Array;
       let n: number;
@@ -162,7 +182,9 @@ async function describeSession(session: ort.InferenceSession, file: string, thre
         // a static-batch graph gets whole chunks: the last one is padded with zeros and the padding dropped
         const rows = staticBatch ?? m;
         const src = data.subarray(start * pixels, (start + m) * pixels);
-        const feed = layout === 'NCHW' ? nhwcToNchw(src, m, inputSize, rows) : padded(src, rows * pixels);
+        const feed = layout === 'NCHW' ? nhwcToNchw(src, m, inputSize, rows) : padded(src, rows * pixels, true);
+        // normalised n → pixel p = 127.5·n + 127.5 for graphs that normalise themselves
+        if (input === 'pixels') for (let i = 0; i < m * pixels; i++) feed[i] = feed[i]! * 127.5 + 127.5;
         const y = await runChunk(feed, rows);
         if (y.length !== rows * embeddingSize) throw new Error(`${file}: output has ${y.length / rows} values per image where ${embeddingSize} were expected.`);
         out.set(y.subarray(0, m * embeddingSize), start * embeddingSize);
@@ -175,8 +197,8 @@ async function describeSession(session: ort.InferenceSession, file: string, thre
   };
 }
 
-function padded(x: Float32Array, length: number): Float32Array {
-  if (x.length === length) return x;
+function padded(x: Float32Array, length: number, copy = false): Float32Array {
+  if (x.length === length && !copy) return x;
   const out = new Float32Array(length);
   out.set(x);
   return out;

@@ -21,6 +21,7 @@ describe('loadOnnxModel: ONNX Runtime on PyTorch exports', () => {
         expect(model.embeddingSize).toBe(m.outputShape[1]);
         expect(model.threads).toBe(os.availableParallelism());
         expect(model.staticBatch).toBe(m.facet ? undefined : 1);
+        expect(model.input).toBe('normalized');
         const { data, batch } = inputsNhwc();
         const got = await model.embed(data, batch);
         expect(got.length).toBe(batch * model.embeddingSize);

@@ -151,3 +151,57 @@ describe('the embedding BatchNorm1d folded into the Gemm (as graph optimisers wr
     });
   }
 });
+
+describe('graphs that normalise their own input (mxnet conversions: Sub 127.5, Mul 1/128)', () => {
+  /** mbf_folded with `Sub(mean)` and `Mul(scale)` nodes inserted between the graph input and the stem conv. */
+  function withNormalisation(dst: string, mean: number, scale: number): string {
+    return rewrite('mbf_folded.onnx', dst, (m) => {
+      const g = m.graph!;
+      const input = g.input![0]!.name!;
+      g.initializer!.push(onnx.TensorProto.create({ name: 'norm_mean', dims: [], dataType: 1, floatData: [mean] }));
+      g.initializer!.push(onnx.TensorProto.create({ name: 'norm_scale', dims: [1, 3, 1, 1], dataType: 1, floatData: [scale, scale, scale] }));
+      for (const n of g.node!) n.input = n.input!.map((i) => (i === input ? 'normalised' : i));
+      g.node!.unshift(
+        onnx.NodeProto.create({ opType: 'Sub', input: [input, 'norm_mean'], output: ['centred'], name: '_minusscalar0' }),
+        onnx.NodeProto.create({ opType: 'Mul', input: ['centred', 'norm_scale'], output: ['normalised'], name: '_mulscalar0' }),
+      );
+    });
+  }
+  const want = floats('mbf.out.bin');
+
+  it('(x − 127.5)/127.5 inside the graph: ONNX Runtime is fed pixels, the importer drops the nodes; both equal PyTorch', async () => {
+    const file = withNormalisation('norm-127.onnx', 127.5, 1 / 127.5);
+    const model = await loadOnnxModel(file);
+    expect(model.input).toBe('pixels');
+    const ortErr = relToMax(await model.embed(inputsNhwc().data), want);
+    await model.dispose();
+    expect(ortErr).toBeLessThan(1e-5);
+    const { detectedBecause } = await importOnnxBackbone(file).then((r) => (r.backbone.dispose(), r));
+    expect(detectedBecause).toMatch(/input normalisation nodes \(Sub, Mul: mean 127.5, scale 1\/1\/1 of Facet's\) folded into the stem conv/);
+    const err = relToMax(await facetEmbeddings(file), want);
+    console.log(`Sub 127.5, Mul 1/127.5 in the graph: ORT ${ortErr.toExponential(2)}, Facet ${err.toExponential(2)} vs PyTorch`);
+    expect(err).toBeLessThan(1e-4);
+  });
+
+  it('(x − 127.5)·0.0078125 folds into the stem as a scale of 127.5/128; equals ONNX Runtime on the same file', async () => {
+    const file = withNormalisation('norm-128.onnx', 127.5, 0.0078125);
+    const model = await loadOnnxModel(file);
+    const ref = await model.embed(inputsNhwc().data);
+    await model.dispose();
+    expect(relToMax(ref, want)).toBeGreaterThan(1e-4); // the scale changed the function
+    const err = relToMax(await facetEmbeddings(file), ref);
+    console.log(`Sub 127.5, Mul 1/128 in the graph: Facet vs ORT ${err.toExponential(2)}`);
+    expect(err).toBeLessThan(1e-4);
+  });
+
+  it('another mean is refused for mapping (the zero padding would differ) and still runs in ONNX Runtime', async () => {
+    const file = withNormalisation('norm-100.onnx', 100, 1 / 127.5);
+    await expect(importOnnxBackbone(file)).rejects.toThrow(/norm-100\.onnx: the graph normalises its input as \(x − \[100, 100, 100\]\).*only a mean of 127\.5 maps exactly/);
+    const model = await loadOnnxModel(file);
+    expect((await model.embed(inputsNhwc().data)).length).toBe(3 * 32);
+    await model.dispose();
+    const plain = await loadOnnxModel(file, { input: 'normalized' });
+    expect(plain.input).toBe('normalized');
+    await plain.dispose();
+  });
+});
