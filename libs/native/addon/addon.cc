@@ -11,6 +11,8 @@ napi_value BatchNormTraining(napi_env, napi_callback_info);
 napi_value BatchNormTrainingGrad(napi_env, napi_callback_info);
 napi_value PreluGrad(napi_env, napi_callback_info);
 napi_value BiasActivation(napi_env, napi_callback_info);
+napi_value Binary(napi_env, napi_callback_info);
+napi_value Prelu(napi_env, napi_callback_info);
 size_t convCacheSize();
 size_t matmulCacheSize();
 
@@ -82,6 +84,8 @@ static napi_value Init(napi_env env, napi_value exports) {
       FACET_EXPORT("batchNormTrainingGrad", facet::BatchNormTrainingGrad),
       FACET_EXPORT("preluGrad", facet::PreluGrad),
       FACET_EXPORT("biasActivation", facet::BiasActivation),
+      FACET_EXPORT("binary", facet::Binary),
+      FACET_EXPORT("prelu", facet::Prelu),
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

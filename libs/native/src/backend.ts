@@ -4,6 +4,7 @@
 // unusual broadcast) back to the cpu kernel.
 import { nativeAddon, nativeStatus, type AddonInfo } from './addon.js';
 import * as conv from './kernels/conv.js';
+import { binaryKernels, prelu } from './kernels/elementwise.js';
 import * as facet from './kernels/facet.js';
 import * as mm from './kernels/matmul.js';
 import type { KernelArgs, MaybeNative, Tf } from './kernels/types.js';
@@ -22,6 +23,8 @@ export const NATIVE_TFJS_KERNELS: Readonly<Record<string, MaybeNative>> = {
   FusedDepthwiseConv2D: conv.fusedDepthwiseConv2D,
   BatchMatMul: mm.batchMatMul,
   _FusedMatMul: mm.fusedMatMul,
+  ...binaryKernels,
+  Prelu: prelu,
 };
 
 /** Names under which the caller (libs/engine) runs its own fused training kernels. */
