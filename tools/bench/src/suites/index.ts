@@ -7,6 +7,7 @@ import { partialFcScaleSuite } from './partial-fc-scale.js';
 import { inferenceSuite } from './inference.js';
 import { trainingSuite } from './training.js';
 import { trainSuite } from './train.js';
+import { nativeSuite } from './native.js';
 
 /** Every benchmark suite; later issues add theirs here. */
-export const SUITES: Suite[] = [kernelsSuite, backbonesSuite, dataSuite, partialFcSuite, trainingSuite, trainSuite, inferenceSuite, partialFcScaleSuite];
+export const SUITES: Suite[] = [kernelsSuite, backbonesSuite, dataSuite, partialFcSuite, trainingSuite, trainSuite, inferenceSuite, partialFcScaleSuite, nativeSuite];

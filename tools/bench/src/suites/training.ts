@@ -25,7 +25,7 @@ interface FacetTrainer {
   chunk: number;
 }
 
-function facetTrainer(name: string, batch: number): { net: Backbone; trainer: FacetTrainer } {
+export function facetTrainer(name: string, batch: number): { net: Backbone; trainer: FacetTrainer } {
   const net = createBackbone(name);
   const vars = net.trainableVariables();
   const head = new PartialFC({ numClasses: CLASSES, embeddingSize: net.embeddingSize, sampleRate: 1, seed: 3 });
