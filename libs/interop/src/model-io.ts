@@ -1,9 +1,10 @@
 // importModel / exportModel: insightface model files ↔ Facet backbones. The file kind comes from its first bytes
 // (zip → torch.save's zip layout, PROTO 2 + magic → legacy torch.save, 8-byte length + '{' → safetensors), with the
 // extension only deciding ONNX (a protobuf has no magic), which goes to @facet/onnx.
-import { randomBytes } from 'node:crypto';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, extname, join, resolve } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { readArcfaceTorchDir } from './arcface-torch.js';
+import { writeAtomic } from './atomic.js';
 import { describeBackbone, type Backbone, type BackboneOptions } from '@facet/backbones';
 import { backboneFromStateDict, stateDictFromBackbone } from './backbone-map.js';
 import { detectArchitecture } from './detect.js';
@@ -13,7 +14,7 @@ import type { StateDict } from './tensor.js';
 import { isLegacyTorch, isZip, readTorchFile } from './torch/pth-read.js';
 import { writeTorchStateDict } from './torch/pth-write.js';
 
-export type ModelFileFormat = 'pth-zip' | 'pth-legacy' | 'safetensors' | 'onnx';
+export type ModelFileFormat = 'pth-zip' | 'pth-legacy' | 'safetensors' | 'onnx' | 'arcface-torch';
 export type ExportFormat = 'pth' | 'safetensors' | 'onnx';
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['pth', 'safetensors', 'onnx'];
 
@@ -75,12 +76,17 @@ async function readBytes(file: string): Promise<Uint8Array> {
     return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new Error(code === 'ENOENT' ? `${file}: no such file` : code === 'EISDIR' ? `${file} is a directory, not a model file` : `${file}: ${(e as Error).message}`);
+    throw new Error(code === 'ENOENT' ? `${file}: no such file` : code === 'EISDIR' ? `${file} is a folder without arcface_torch checkpoint_gpu_*.pt files, not a model file` : `${file}: ${(e as Error).message}`);
   }
 }
 
 /** The backbone state dict of a .pth/.pt (zip or legacy) or .safetensors file, PyTorch names and layouts. */
 export async function readStateDictFile(file: string): Promise<{ stateDict: StateDict; format: ModelFileFormat; source: StateDictSource; metadata?: Record<string, string> }> {
+  if ((await stat(file).catch(() => undefined))?.isDirectory()) {
+    // arcface_torch's output folder: checkpoint_gpu_{rank}.pt (save_all_states); every rank holds the backbone
+    const ck = readArcfaceTorchDir(file);
+    return { stateDict: ck.stateDict, format: 'arcface-torch', source: { container: 'state_dict_backbone', epoch: ck.epoch, globalStep: ck.globalStep } };
+  }
   const buf = await readBytes(file);
   if (isZip(buf) || isLegacyTorch(buf)) {
     const { stateDict, source } = extractStateDict(readTorchFile(buf, file), file);
@@ -148,20 +154,6 @@ async function importOnnx(file: string, o: { inputSize?: number; seed?: number; 
 function resolveNetworkName(name: string): string {
   const b = describeBackbone(name);
   return b.name;
-}
-
-/** Write bytes to `file` atomically (temporary sibling, then rename). */
-export async function writeAtomic(file: string, data: Uint8Array): Promise<void> {
-  const target = resolve(file);
-  const tmp = join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-  try {
-    await writeFile(tmp, data);
-    await rename(tmp, target);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new Error(code === 'ENOENT' ? `${file}: its folder does not exist` : `${file}: cannot write (${(e as Error).message})`);
-  }
 }
 
 function formatOf(file: string, format: ExportFormat | undefined): ExportFormat {

@@ -5,7 +5,7 @@
 // no `_metadata`: load_state_dict only consults it to fill in buffers missing from old files, and every buffer,
 // num_batches_tracked included, is written here. Only globals on the reader's allow-list are emitted, so
 // `torch.load(f, weights_only=True)` accepts the file too.
-import { numel, type DType, type StateDict } from '../tensor.js';
+import { numel, type DType, type StateDict, type TensorData } from '../tensor.js';
 import { writeStoredZip } from './zip-write.js';
 
 const STORAGE_OF: Record<DType, string> = {
@@ -65,6 +65,11 @@ class PickleWriter {
       this.byte(0x71, this.memo.size - 1); // BINPUT
     }
   }
+  float(x: number) {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setFloat64(0, x, false); // BINFLOAT is big-endian
+    this.byte(0x47, ...b);
+  }
   tuple(items: number[]) {
     if (items.length === 0) return this.byte(0x29);
     this.byte(0x28); // MARK
@@ -86,37 +91,78 @@ function contiguousStride(shape: number[]): number[] {
   return stride;
 }
 
-/** The bytes of `torch.save(state_dict)` (zip layout, one storage per tensor). */
-export function writeTorchStateDict(sd: StateDict, archiveName = 'archive'): Uint8Array {
+/**
+ * What torch.save can be given here: a Map is an OrderedDict (a state dict), a plain object a dict, an array a list;
+ * integers are ints, other numbers floats; TensorData a tensor.
+ */
+export type TorchWritable = null | boolean | number | string | TensorData | TorchWritable[] | Map<string, TorchWritable> | { [key: string]: TorchWritable };
+
+function isTensor(v: unknown): v is TensorData {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Map) && (v as TensorData).data instanceof Uint8Array && 'dtype' in v;
+}
+
+/** The bytes of `torch.save(value)` in the zip layout (one storage per tensor). */
+export function writeTorchFile(value: TorchWritable, archiveName = 'archive'): Uint8Array {
   const p = new PickleWriter();
-  p.byte(0x80, 2); // PROTO 2
-  p.global('collections', 'OrderedDict');
-  p.byte(0x29, 0x52); // EMPTY_TUPLE, REDUCE
-  p.byte(0x28); // MARK
   const storages: { name: string; data: Uint8Array }[] = [];
-  let key = 0;
-  for (const [name, t] of sd) {
-    p.str(name);
-    p.global('torch._utils', '_rebuild_tensor_v2');
-    p.byte(0x28); // MARK (the args tuple)
-    p.byte(0x28); // MARK (the persistent id tuple)
-    p.str('storage');
-    p.global('torch', STORAGE_OF[t.dtype]);
-    p.str(String(key));
-    p.str('cpu');
-    p.int(numel(t.shape));
-    p.byte(0x74, 0x51); // TUPLE, BINPERSID
-    p.int(0); // storage offset
-    p.tuple(t.shape);
-    p.tuple(contiguousStride(t.shape));
-    p.byte(0x89); // requires_grad False
-    p.global('collections', 'OrderedDict');
-    p.byte(0x29, 0x52); // backward_hooks = OrderedDict()
-    p.byte(0x74, 0x52); // TUPLE, REDUCE
-    storages.push({ name: `${archiveName}/data/${key}`, data: t.data });
-    key++;
-  }
-  p.byte(0x75, 0x2e); // SETITEMS, STOP
+  const emit = (v: TorchWritable): void => {
+    if (v === null) return p.byte(0x4e); // NONE
+    if (typeof v === 'boolean') return p.byte(v ? 0x88 : 0x89);
+    if (typeof v === 'number') {
+      if (Number.isInteger(v) && v >= 0 && Number.isSafeInteger(v)) return p.int(v);
+      if (Number.isInteger(v) && v >= -(2 ** 31)) return (p.byte(0x4a), p.u32(v >>> 0)); // BININT, signed
+      return p.float(v);
+    }
+    if (typeof v === 'string') return p.str(v);
+    if (isTensor(v)) {
+      const key = String(storages.length);
+      p.global('torch._utils', '_rebuild_tensor_v2');
+      p.byte(0x28, 0x28); // MARK (args), MARK (persistent id)
+      p.str('storage');
+      p.global('torch', STORAGE_OF[v.dtype]);
+      p.str(key);
+      p.str('cpu');
+      p.int(numel(v.shape));
+      p.byte(0x74, 0x51); // TUPLE, BINPERSID
+      p.int(0); // storage offset
+      p.tuple(v.shape);
+      p.tuple(contiguousStride(v.shape));
+      p.byte(0x89); // requires_grad False
+      p.global('collections', 'OrderedDict');
+      p.byte(0x29, 0x52); // backward_hooks = OrderedDict()
+      p.byte(0x74, 0x52); // TUPLE, REDUCE
+      storages.push({ name: `${archiveName}/data/${key}`, data: v.data });
+      return;
+    }
+    if (Array.isArray(v)) {
+      p.byte(0x5d); // EMPTY_LIST
+      if (v.length) {
+        p.byte(0x28);
+        v.forEach(emit);
+        p.byte(0x65); // APPENDS
+      }
+      return;
+    }
+    const entries = v instanceof Map ? [...v] : Object.entries(v);
+    if (v instanceof Map) {
+      p.global('collections', 'OrderedDict');
+      p.byte(0x29, 0x52); // EMPTY_TUPLE, REDUCE
+    } else {
+      p.byte(0x7d); // EMPTY_DICT
+    }
+    if (entries.length) {
+      p.byte(0x28);
+      for (const [k, x] of entries) {
+        if (/^\d+$/.test(k) && !(v instanceof Map)) p.int(Number(k)); // int keys (optimizer state/params)
+        else p.str(k);
+        emit(x);
+      }
+      p.byte(0x75); // SETITEMS
+    }
+  };
+  p.byte(0x80, 2); // PROTO 2
+  emit(value);
+  p.byte(0x2e); // STOP
   const enc = new TextEncoder();
   return writeStoredZip([
     { name: `${archiveName}/data.pkl`, data: p.bytes() },
@@ -124,4 +170,9 @@ export function writeTorchStateDict(sd: StateDict, archiveName = 'archive'): Uin
     ...storages,
     { name: `${archiveName}/version`, data: enc.encode('3\n') },
   ]);
+}
+
+/** The bytes of `torch.save(state_dict)` (zip layout). */
+export function writeTorchStateDict(sd: StateDict, archiveName = 'archive'): Uint8Array {
+  return writeTorchFile(sd, archiveName);
 }
