@@ -156,6 +156,9 @@ export async function exportArcfaceTorch(run: string, out: string, opts: Arcface
   if (cfg.width !== 1 || cfg.inputSize !== 112) {
     notCarried.push(`the architecture: width ${cfg.width} at ${cfg.inputSize}×${cfg.inputSize} is not what get_model('${INSIGHTFACE_NAMES[cfg.network] ?? cfg.network}') builds (width 1, 112×112)`);
   }
+  if (cfg.batchSize % world !== 0) {
+    notCarried.push(`the exact batch: ${cfg.batchSize} images per step do not split over ${world} GPUs (config.batch_size ${Math.max(1, Math.round(cfg.batchSize / world))} per GPU)`);
+  }
   let numImages: number | undefined;
   try {
     numImages = (JSON.parse(readFileSync(join(run, 'summary.json'), 'utf8')) as { numImages?: number }).numImages;

@@ -1,5 +1,5 @@
-import { basename, resolve } from 'node:path';
-import { EXPORT_FORMATS, exportModel, initEngine, loadBackbone, type BackendChoice, type ExportFormat } from '@facet/sdk';
+import { basename, join, resolve } from 'node:path';
+import { EXPORT_FORMATS, exportArcfaceTorch, exportModel, initEngine, loadBackbone, type ArcfaceTorchExport, type BackendChoice, type ExportFormat } from '@facet/sdk';
 import { Args, Flags } from '@oclif/core';
 import { FacetCommand } from '../base.js';
 
@@ -11,6 +11,8 @@ export interface ExportResult {
   network: string;
 }
 
+export type ArcfaceTorchResult = ArcfaceTorchExport & { run: string; format: 'arcface-torch' };
+
 const EXTENSION: Record<ExportFormat, string> = { pth: '.pth', safetensors: '.safetensors', onnx: '.onnx' };
 
 export default class Export extends FacetCommand {
@@ -20,18 +22,33 @@ export default class Export extends FacetCommand {
     '<%= config.bin %> export runs/r50/model --format pth --out r50.pth',
     '<%= config.bin %> export runs/mbf/model --format onnx --out mbf.onnx',
     '<%= config.bin %> export runs/mbf/model --format safetensors',
+    '<%= config.bin %> export runs/r50 --format arcface-torch --world-size 8 --out r50_arcface_torch',
   ];
   static args = {
-    model: Args.string({ description: 'Facet model folder (as saved by facet train or facet import)', required: true }),
+    model: Args.string({ description: 'Facet model folder (as saved by facet train or facet import); for arcface-torch, a facet train run', required: true }),
   };
   static flags = {
-    format: Flags.string({ char: 'f', description: 'file format', options: [...EXPORT_FORMATS], default: 'pth' }),
-    out: Flags.string({ char: 'o', description: 'output file (default: <model folder><extension of the format>)', default: '' }),
+    format: Flags.string({
+      char: 'f',
+      description: 'file format; arcface-torch writes a run as checkpoint_gpu_{rank}.pt files + config .py to continue under insightface',
+      options: [...EXPORT_FORMATS, 'arcface-torch'],
+      default: 'pth',
+    }),
+    out: Flags.string({ char: 'o', description: 'output file, or folder for arcface-torch (default: <model folder><extension of the format>, <run>/arcface_torch)', default: '' }),
+    'world-size': Flags.integer({ description: 'arcface-torch: GPUs (ranks) the Partial FC centres are split over', default: 1, min: 1 }),
     'num-batches-tracked': Flags.integer({ description: 'value of every BatchNorm num_batches_tracked buffer (.pth/.safetensors)', default: 0, min: 0 }),
   };
 
-  async run(): Promise<ExportResult> {
+  async run(): Promise<ExportResult | ArcfaceTorchResult> {
     const { args, flags } = await this.parse(Export);
+    if (flags.format === 'arcface-torch') {
+      await initEngine({ backend: flags.backend as BackendChoice });
+      const run = resolve(args.model);
+      const r = await exportArcfaceTorch(run, resolve(flags.out || join(run, 'arcface_torch')), { worldSize: flags['world-size'] });
+      this.log(`wrote ${r.files.length} arcface_torch checkpoint(s) (epoch ${r.epoch}, global step ${r.globalStep}, ${r.numClasses} classes as ${r.numLocal.join(' + ')}) and ${r.config} to ${r.dir}`);
+      for (const n of r.notCarried) this.log(`  not carried: ${n}`);
+      return { ...r, run, format: 'arcface-torch' };
+    }
     const format = flags.format as ExportFormat;
     const model = resolve(args.model);
     const file = resolve(flags.out || `${model}${EXTENSION[format]}`);
