@@ -15,13 +15,16 @@ export {
 } from './bn-statistic-loss.js';
 export { totalVariation, imageL2Norm, type TotalVariationNorm } from './total-variation.js';
 export { rollImages, flipImages } from './jitter.js';
-export { inversionLearningRate } from './schedule.js';
+export { inversionLearningRate, bnWeightAt } from './schedule.js';
+export { sampleRandomIdentities, randomIdentityWeights, mixReference, referenceRows } from './random-identities.js';
 export { ImageAdam, type AdamOptions } from './image-adam.js';
 export { openSetIdentityLoss, closeSetIdentityLoss, rowCosines, classTargetCosines } from './identity-loss.js';
 export { resolveTargets, type InversionTarget, type ResolvedTargets } from './targets.js';
 export {
   resolveInversionOptions,
   defaultSnapshotSteps,
+  effectiveIdentityWeight,
+  type InversionRecipe,
   type InversionOptions,
   type ResolvedInversionOptions,
   type OpenSetLoss,
@@ -29,6 +32,7 @@ export {
 export {
   invert,
   disposeInversion,
+  convergedTarget,
   type InvertOptions,
   type VerifierSpec,
   type InversionProgress,

@@ -10,15 +10,19 @@ import { bnStatisticLoss, forwardWithBnStatistics } from './bn-statistic-loss.js
 import { classTargetCosines, closeSetIdentityLoss, normalizeRows, openSetIdentityLoss, rowCosines } from './identity-loss.js';
 import { ImageAdam } from './image-adam.js';
 import { flipImages, rollImages } from './jitter.js';
-import { resolveInversionOptions, type InversionOptions, type ResolvedInversionOptions } from './options.js';
-import { inversionLearningRate } from './schedule.js';
+import { effectiveIdentityWeight, resolveInversionOptions, type InversionOptions, type ResolvedInversionOptions } from './options.js';
+import { mixReference, referenceRows } from './random-identities.js';
+import { bnWeightAt, inversionLearningRate } from './schedule.js';
 import { resolveTargets, type InversionTarget, type ResolvedTargets } from './targets.js';
 import { imageL2Norm, totalVariation } from './total-variation.js';
 
 /** An independent model that judges the result (a different architecture or seed), as the paper's third-party R100. */
 export interface VerifierSpec {
   model: Backbone;
-  /** Class targets: the verifier run's own class centres (same class indices), [C, D] or [C, K, D]. */
+  /**
+   * The verifier run's own class centres (same class indices), [C, D] or [C, K, D]: for class targets, and for
+   * random targets drawn from the inverted model's centres (the same mixture of the verifier's centres).
+   */
   centers?: tf.Tensor2D | tf.Tensor3D;
   /** Embedding / random targets: the same targets expressed in the verifier's space, one row per target. */
   embeddings?: tf.Tensor2D;
@@ -32,6 +36,8 @@ export interface InversionProgress {
   chunk: number;
   chunks: number;
   lr: number;
+  /** λ_bn in effect at this step (bnRamp). */
+  bnWeight: number;
   /** Total loss and its weighted terms, on this step's jittered batch. */
   loss: number;
   identity: number;
@@ -61,6 +67,14 @@ export interface InversionImageReport {
   initialCosine: number;
   /** cos under the verifier to the verifier's view of the same target; null when the target has none there. */
   verifierCosine: number | null;
+  /**
+   * The verifier's impostor level for this target: mean cos of the *other* targets' images to this target under
+   * the verifier (null without a verifier view or with one target). An image that carries its identity scores
+   * above it; one that only became "a face" does not.
+   */
+  verifierImpostorCosine: number | null;
+  /** cosine ≥ convergedCosine and, where the verifier scores it, verifierCosine > verifierImpostorCosine. */
+  converged: boolean;
   /** Σ_l r_l of this image alone (BN2d layers, statistics over its pixels; the configured form, unweighted). */
   bnDistance: number;
   /** The same for the real face, for image targets. */
@@ -93,6 +107,14 @@ export interface InversionSummary {
   targetBatchBnDistance?: number;
   /** Which terms were on. */
   priors: { bn: boolean; tv: boolean; l2: boolean };
+  /** The identity weight in effect ('auto' resolved for this target kind). */
+  identityWeight: number;
+  meanVerifierImpostorCosine: number | null;
+  /** Every target converged (see convergence). */
+  converged: boolean;
+  convergedCount: number;
+  /** The rule behind `converged`, in words and numbers. */
+  convergence: { cosineThreshold: number; verifierRule: string | null; why: string };
   model: string;
   verifier?: string;
 }
@@ -151,25 +173,36 @@ function resizeTo(x: tf.Tensor4D, size: number): tf.Tensor4D {
   return x.shape[1] === size && x.shape[2] === size ? x : tf.image.resizeBilinear(x, [size, size], true);
 }
 
-/** Cosines under the verifier, or nulls where the target has no counterpart in its space. */
-function verifierCosines(v: VerifierSpec, images: tf.Tensor4D, target: InversionTarget, t: ResolvedTargets): Array<number | null> {
-  const n = t.count;
-  const cos = tf.tidy(() => {
-    const emb = v.model.apply(resizeTo(images, v.model.inputSize), { training: false });
-    let c: tf.Tensor1D | undefined;
-    if (target.kind === 'image') {
-      const ref = normalizeRows(v.model.apply(resizeTo(target.images, v.model.inputSize), { training: false }));
-      c = rowCosines(emb, ref);
-    } else if (target.kind === 'class' && v.centers) {
-      c = classTargetCosines(emb, v.centers, t.labels!);
-    } else if (target.kind !== 'class' && v.embeddings) {
-      c = rowCosines(emb, normalizeRows(v.embeddings));
-    }
-    return c ?? tf.zeros([0]);
+/** The targets as the verifier sees them: unit rows [N, D_v], or undefined where they have no counterpart there. */
+function verifierTargets(v: VerifierSpec, target: InversionTarget, t: ResolvedTargets): tf.Tensor2D | undefined {
+  return tf.tidy(() => {
+    if (target.kind === 'image') return normalizeRows(v.model.apply(resizeTo(target.images, v.model.inputSize), { training: false }));
+    if (target.kind === 'class' && v.centers) return tf.gather(referenceRows(v.centers), tf.tensor1d(t.labels!, 'int32')) as tf.Tensor2D;
+    if (target.kind === 'random' && v.centers && t.weights) return normalizeRows(mixReference(t.weights, v.centers));
+    if (target.kind !== 'class' && v.embeddings) return normalizeRows(v.embeddings);
+    return undefined;
   });
-  const values = cos.size ? Array.from(cos.dataSync()) : new Array<null>(n).fill(null);
-  cos.dispose();
-  return values;
+}
+
+/**
+ * Under the verifier: each image's cosine to its own target, and the impostor level of each target (mean cosine of
+ * the other images to it); nulls where the target has no counterpart in the verifier's space.
+ */
+function verifierScores(v: VerifierSpec, images: tf.Tensor4D, target: InversionTarget, t: ResolvedTargets): { genuine: Array<number | null>; impostor: Array<number | null> } {
+  const n = t.count;
+  const vt = verifierTargets(v, target, t);
+  if (!vt) return { genuine: new Array<null>(n).fill(null), impostor: new Array<null>(n).fill(null) };
+  const [own, matrix] = tf.tidy(() => {
+    const emb = v.model.apply(resizeTo(images, v.model.inputSize), { training: false });
+    // class targets keep the max over sub-centres for the image's own class, as the close-set loss scores it
+    const diag = target.kind === 'class' ? classTargetCosines(emb, v.centers!, t.labels!) : rowCosines(emb, vt);
+    return [diag, tf.matMul(normalizeRows(emb), vt, false, true)];
+  });
+  const genuine = Array.from(own.dataSync());
+  const m = matrix.arraySync() as number[][];
+  tf.dispose([own, matrix, vt]);
+  const impostor = genuine.map((_, i) => (n < 2 ? null : mean(m.filter((_, j) => j !== i).map((row) => row[i]!))));
+  return { genuine, impostor };
 }
 
 function validateVerifier(v: VerifierSpec | undefined, target: InversionTarget, t: ResolvedTargets): void {
@@ -177,10 +210,16 @@ function validateVerifier(v: VerifierSpec | undefined, target: InversionTarget, 
   if (!v.model || typeof v.model.apply !== 'function') throw new Error('invert: verifier.model must be a backbone (loadBackbone(dir)).');
   const D = v.model.embeddingSize;
   if (v.centers) {
-    if (target.kind !== 'class') throw new Error('invert: verifier.centers only applies to class targets.');
+    if (target.kind !== 'class' && !(target.kind === 'random' && t.weights)) {
+      throw new Error('invert: verifier.centers applies to class targets and to random targets drawn from the model\'s class centres.');
+    }
     if (v.centers.shape[v.centers.rank - 1] !== D) throw new Error(`invert: verifier centers are ${v.centers.shape[v.centers.rank - 1]}-d but the verifier embeds in ${D}-d.`);
-    const maxLabel = Math.max(...t.labels!);
-    if (maxLabel >= v.centers.shape[0]) throw new Error(`invert: class ${maxLabel} is out of range for the verifier's head (${v.centers.shape[0]} classes); train the verifier on the same dataset.`);
+    if (t.labels) {
+      const maxLabel = Math.max(...t.labels);
+      if (maxLabel >= v.centers.shape[0]) throw new Error(`invert: class ${maxLabel} is out of range for the verifier's head (${v.centers.shape[0]} classes); train the verifier on the same dataset.`);
+    } else if (t.weights!.shape[1] !== v.centers.shape[0]) {
+      throw new Error(`invert: random identities were drawn over ${t.weights!.shape[1]} class centres but the verifier's head has ${v.centers.shape[0]}; train the verifier on the same dataset.`);
+    }
   }
   if (v.embeddings && (v.embeddings.rank !== 2 || v.embeddings.shape[0] !== t.count || v.embeddings.shape[1] !== D)) {
     throw new Error(`invert: verifier.embeddings must be [${t.count}, ${D}] (one row per target, verifier space); got [${v.embeddings.shape.join(', ')}].`);
@@ -197,19 +236,26 @@ interface Chunk {
 }
 
 /** The weighted objective of one step on the augmented batch xa; returns the total and [total, id, bn, tv, l2, cos]. */
-function stepObjective(model: Backbone, xa: tf.Tensor4D, t: ResolvedTargets, chunk: Chunk, o: ResolvedInversionOptions): { total: tf.Scalar; terms: tf.Tensor1D } {
+function stepObjective(
+  model: Backbone,
+  xa: tf.Tensor4D,
+  t: ResolvedTargets,
+  chunk: Chunk,
+  o: ResolvedInversionOptions,
+  w: { identity: number; bn: number },
+): { total: tf.Scalar; terms: tf.Tensor1D } {
   let emb: tf.Tensor2D;
   let bn: tf.Scalar;
-  if (o.bnWeight > 0) {
+  if (w.bn > 0) {
     const f = forwardWithBnStatistics(model, xa, { form: o.bnForm, firstLayerMultiplier: o.firstBnMultiplier, include1d: o.bn1d });
     emb = f.embedding;
-    bn = tf.mul(f.loss, o.bnWeight);
+    bn = tf.mul(f.loss, w.bn);
   } else {
     emb = model.apply(xa, { training: false });
     bn = tf.scalar(0);
   }
   const idLoss = chunk.labels ? closeSetIdentityLoss(emb, t.centers!, chunk.labels, o.margin) : openSetIdentityLoss(emb, chunk.targets!, o.openSetLoss);
-  const id = tf.mul(idLoss, o.identityWeight) as tf.Scalar;
+  const id = tf.mul(idLoss, w.identity) as tf.Scalar;
   const tv = o.tvWeight > 0 ? (tf.mul(totalVariation(xa, o.tvNorm), o.tvWeight) as tf.Scalar) : tf.scalar(0);
   const l2 = o.l2Weight > 0 ? (tf.mul(imageL2Norm(xa), o.l2Weight) as tf.Scalar) : tf.scalar(0);
   const cos = tf.mean(chunk.labels ? classTargetCosines(emb, t.centers!, chunk.labels) : rowCosines(emb, chunk.targets!));
@@ -235,28 +281,30 @@ async function optimizeChunk(
   const adam = new ImageAdam(x.shape, { beta1: o.betas[0], beta2: o.betas[1], epsilon: o.epsilon });
   const rng = mulberry32(o.seed * 7919 + chunk.index + 1);
   const shift = () => (o.jitter ? Math.floor(rng() * (2 * o.jitter + 1)) - o.jitter : 0);
+  const identity = effectiveIdentityWeight(o, t.kind === 'class');
   try {
     for (let step = 0; step < o.steps; step++) {
       const lr = inversionLearningRate(step, o.steps, o.lr, o.warmupSteps);
+      const bnWeight = bnWeightAt(step, o.steps, o.bnWeight, o.bnRamp);
       const dy = shift();
       const dx = shift();
       const flip = o.flip && rng() < 0.5;
       let terms: tf.Tensor1D | undefined;
       const { value, grads } = tf.variableGrads(() => {
         const rolled = rollImages(x as tf.Tensor4D, dy, dx);
-        const r = stepObjective(model, flip ? flipImages(rolled) : rolled, t, chunk, o);
+        const r = stepObjective(model, flip ? flipImages(rolled) : rolled, t, chunk, o, { identity, bn: bnWeight });
         terms = tf.keep(r.terms);
         return r.total;
       }, [x]);
       adam.step(x, grads[x.name]!, lr);
       tf.tidy(() => x.assign(tf.clipByValue(x, -1, 1)));
-      const [loss, identity, bn, tv, l2, cosine] = Array.from(terms!.dataSync()) as [number, number, number, number, number, number];
+      const [loss, id, bn, tv, l2, cosine] = Array.from(terms!.dataSync()) as [number, number, number, number, number, number];
       tf.dispose([value, terms!, ...Object.values(grads)]);
       if (!Number.isFinite(loss)) {
-        throw new Error(`invert: the loss became ${loss} at step ${step + 1}; lower --lr or the prior weights (identity ${identity}, bn ${bn}, tv ${tv}, l2 ${l2}).`);
+        throw new Error(`invert: the loss became ${loss} at step ${step + 1}; lower --lr or the prior weights (identity ${id}, bn ${bn}, tv ${tv}, l2 ${l2}).`);
       }
       keep(step + 1, x as tf.Tensor4D);
-      onProgress?.({ step: step + 1, steps: o.steps, chunk: chunk.index, chunks, lr, loss, identity, bn, tv, l2, cosine, elapsedSeconds: (performance.now() - t0) / 1000 });
+      onProgress?.({ step: step + 1, steps: o.steps, chunk: chunk.index, chunks, lr, bnWeight, loss, identity: id, bn, tv, l2, cosine, elapsedSeconds: (performance.now() - t0) / 1000 });
       await yieldToEventLoop();
     }
   } finally {
@@ -327,18 +375,27 @@ export async function invert(model: Backbone, target: InversionTarget, opts: Inv
     const snapshots: InversionSnapshot[] = [...snaps].map(([step, parts]) => ({ step, images: joinChunks(parts.splice(0)) }));
     const seconds = (performance.now() - t0) / 1000;
     try {
-      const vcos = verifier ? verifierCosines(verifier, images, target, t) : new Array<null>(t.count).fill(null);
+      const none = new Array<null>(t.count).fill(null);
+      const vs = verifier ? verifierScores(verifier, images, target, t) : { genuine: none, impostor: none };
       const targetBn = target.kind === 'image' ? perImageBnDistance(model, target.images, o) : undefined;
-      const report: InversionImageReport[] = m.cos.map((cosine, i) => ({
-        index: i,
-        target: t.describe(i),
-        cosine,
-        initialCosine: m.cos0[i]!,
-        verifierCosine: vcos[i]!,
-        bnDistance: m.bn[i]!,
-        ...(targetBn ? { targetBnDistance: targetBn[i]! } : {}),
-      }));
-      const vnum = vcos.filter((v): v is number => v !== null);
+      const report: InversionImageReport[] = m.cos.map((cosine, i) => {
+        const v = vs.genuine[i]!;
+        const imp = vs.impostor[i]!;
+        return {
+          index: i,
+          target: t.describe(i),
+          cosine,
+          initialCosine: m.cos0[i]!,
+          verifierCosine: v,
+          verifierImpostorCosine: imp,
+          converged: convergedTarget(cosine, v, imp, o.convergedCosine),
+          bnDistance: m.bn[i]!,
+          ...(targetBn ? { targetBnDistance: targetBn[i]! } : {}),
+        };
+      });
+      const vnum = vs.genuine.filter((v): v is number => v !== null);
+      const inum = vs.impostor.filter((v): v is number => v !== null);
+      const convergedCount = report.filter((r) => r.converged).length;
       return {
         images,
         snapshots,
@@ -360,6 +417,11 @@ export async function invert(model: Backbone, target: InversionTarget, opts: Inv
           initialBatchBnDistance: mean(m.batchBn0),
           ...(target.kind === 'image' ? { targetBatchBnDistance: batchBnDistance(model, target.images, o) } : {}),
           priors: { bn: o.bnWeight > 0, tv: o.tvWeight > 0, l2: o.l2Weight > 0 },
+          identityWeight: effectiveIdentityWeight(o, t.kind === 'class'),
+          meanVerifierImpostorCosine: inum.length ? mean(inum) : null,
+          converged: convergedCount === t.count,
+          convergedCount,
+          convergence: convergenceRule(o.convergedCosine, inum.length > 0),
           model: model.name,
           ...(verifier ? { verifier: verifier.model.name } : {}),
         },
@@ -373,5 +435,22 @@ export async function invert(model: Backbone, target: InversionTarget, opts: Inv
     tf.dispose(finals);
     for (const parts of snaps.values()) tf.dispose(parts);
     t.embeddings?.dispose();
+    t.weights?.dispose();
   }
+}
+
+/** The convergence rule of one target (see InversionImageReport.converged). */
+export function convergedTarget(cosine: number, verifierCosine: number | null, verifierImpostorCosine: number | null, threshold: number): boolean {
+  if (!(cosine >= threshold)) return false;
+  return verifierCosine === null || verifierImpostorCosine === null || verifierCosine > verifierImpostorCosine;
+}
+
+function convergenceRule(threshold: number, verifierScored: boolean): InversionSummary['convergence'] {
+  return {
+    cosineThreshold: threshold,
+    verifierRule: verifierScored ? 'verifier cosine > the verifier\'s impostor level (mean cosine of the other targets\' images to this target)' : null,
+    why:
+      `cosine to the target under the inverted model ≥ ${threshold} (convergedCosine; 0.7 ≈ a second real photo of the same identity under the quickstart model, 0.68)` +
+      (verifierScored ? ', and an independent verifier recognises this target in this image more than in the others' : '; no verifier view of the targets, so identity transfer is not checked (pass a verifier)'),
+  };
 }

@@ -7,8 +7,18 @@ import type { TotalVariationNorm } from './total-variation.js';
 /** Open-set identity loss: 'l2' = ‖f̂ − t̂‖₂² (paper, on L2-normalised features); 'cosine' = 1 − cos(f, t). */
 export type OpenSetLoss = 'l2' | 'cosine';
 
+/**
+ * 'facet' (default): the paper's objective with the balance fixed for CPU budgets and open-set targets (open-set
+ * identity weight s/2, 600 steps, new identities drawn near the model's identities: docs/inversion/README.md).
+ * 'paper': ArcFace TPAMI §4.5 as printed (identity weight 1, 2000 steps; the CLI then draws random identities
+ * uniformly on the sphere). Explicit options override either.
+ */
+export type InversionRecipe = 'facet' | 'paper';
+
 export interface InversionOptions {
-  /** Optimisation steps per batch. Default 2000 (DeepInversion setting 1; the paper ran 20k on a V100). */
+  /** Which defaults fill the options not given. Default 'facet'. */
+  recipe?: InversionRecipe;
+  /** Optimisation steps per batch. Default 600 ('paper': 2000, DeepInversion setting 1; the paper ran 20k on a V100). */
   steps?: number;
   /** Adam base learning rate. Default 0.25 (paper). */
   lr?: number;
@@ -18,10 +28,19 @@ export interface InversionOptions {
   betas?: [number, number];
   /** Adam ε. Default 1e-8. */
   epsilon?: number;
-  /** Weight of the identity term. Default 1. */
-  identityWeight?: number;
+  /**
+   * Weight of the identity term. Default 'auto': 1 for class targets (the ArcFace loss already carries the scale s),
+   * s/2 for open-set targets (margin.s: the ℓ2 term 2 − 2cos has slope 2 in the cosine, the margin loss ≈ s at the
+   * start; equal slopes keep the BN prior from swamping the identity). 'paper' recipe: 1.
+   */
+  identityWeight?: number | 'auto';
   /** λ of the BN statistic prior (Eq. 8). Default 0.05 (paper). 0 disables it (--no-bn-prior). */
   bnWeight?: number;
+  /**
+   * Fraction of the steps over which λ_bn rises linearly from λ/(f·T) to λ (identity first, then naturalness).
+   * Default 0: constant λ, as the paper.
+   */
+  bnRamp?: number;
   /** Default 'paper' (squared, mean + std). */
   bnForm?: BnStatisticForm;
   /** Weight of the first BN layer. Default 1 (paper); DeepInversion uses 10. */
@@ -48,16 +67,24 @@ export interface InversionOptions {
   openSetLoss?: OpenSetLoss;
   /** Steps at which images are kept for the contact sheet (the last step is always kept). Default 6 evenly spaced. */
   snapshotSteps?: number[];
+  /**
+   * A target counts as converged when its cosine under the inverted model reaches this (and, with a verifier, the
+   * verifier scores it above its impostor level). Default 0.7: a second real photo of the same identity scores
+   * 0.68 under the quickstart model (docs/inversion), so an image at ≥ 0.7 is as close to its target as one.
+   */
+  convergedCosine?: number;
 }
 
 export interface ResolvedInversionOptions {
+  recipe: InversionRecipe;
   steps: number;
   lr: number;
   warmupSteps: number;
   betas: [number, number];
   epsilon: number;
-  identityWeight: number;
+  identityWeight: number | 'auto';
   bnWeight: number;
+  bnRamp: number;
   bnForm: BnStatisticForm;
   firstBnMultiplier: number;
   bn1d: boolean | 'auto';
@@ -71,6 +98,7 @@ export interface ResolvedInversionOptions {
   margin: MarginOptions;
   openSetLoss: OpenSetLoss;
   snapshotSteps: number[];
+  convergedCosine: number;
 }
 
 function fail(key: string, value: unknown, rule: string): never {
@@ -97,11 +125,14 @@ export function defaultSnapshotSteps(steps: number, count = 6): number[] {
 /** Fill defaults and validate; `inputSize` scales the default jitter. */
 export function resolveInversionOptions(opts: InversionOptions = {}, inputSize = 112): ResolvedInversionOptions {
   const known = new Set([
-    'steps', 'lr', 'warmupSteps', 'betas', 'epsilon', 'identityWeight', 'bnWeight', 'bnForm', 'firstBnMultiplier', 'bn1d', 'tvWeight',
-    'tvNorm', 'l2Weight', 'jitter', 'flip', 'batchSize', 'seed', 'margin', 'openSetLoss', 'snapshotSteps',
+    'recipe', 'steps', 'lr', 'warmupSteps', 'betas', 'epsilon', 'identityWeight', 'bnWeight', 'bnForm', 'firstBnMultiplier', 'bn1d', 'tvWeight',
+    'tvNorm', 'l2Weight', 'jitter', 'flip', 'batchSize', 'seed', 'margin', 'openSetLoss', 'snapshotSteps', 'bnRamp', 'convergedCosine',
   ]);
   for (const k of Object.keys(opts)) if (!known.has(k)) throw new Error(`invert: unknown option "${k}" (known: ${[...known].join(', ')}).`);
-  const steps = positiveInt('steps', opts.steps ?? 2000);
+  const recipe = opts.recipe ?? 'facet';
+  if (recipe !== 'facet' && recipe !== 'paper') fail('recipe', recipe, 'must be "facet" or "paper"');
+  const paper = recipe === 'paper';
+  const steps = positiveInt('steps', opts.steps ?? (paper ? 2000 : 600));
   const lr = opts.lr ?? 0.25;
   if (!(typeof lr === 'number' && lr > 0 && Number.isFinite(lr))) fail('lr', lr, 'must be a number > 0');
   const warmupSteps = Math.min(Math.floor(nonNegative('warmupSteps', opts.warmupSteps ?? 100)), Math.floor(steps / 2));
@@ -130,14 +161,22 @@ export function resolveInversionOptions(opts: InversionOptions = {}, inputSize =
   if (!snapshotSteps.includes(steps)) snapshotSteps.push(steps);
   const margin = opts.margin ?? { ...MARGIN_PRESETS.arcface };
   validateMarginOptions(margin);
+  const identityWeight = opts.identityWeight ?? (paper ? 1 : 'auto');
+  if (identityWeight !== 'auto') nonNegative('identityWeight', identityWeight);
+  const bnRamp = opts.bnRamp ?? 0;
+  if (!(typeof bnRamp === 'number' && bnRamp >= 0 && bnRamp <= 1)) fail('bnRamp', bnRamp, 'must be a fraction of the steps in [0, 1]');
+  const convergedCosine = opts.convergedCosine ?? 0.7;
+  if (!(typeof convergedCosine === 'number' && convergedCosine >= -1 && convergedCosine <= 1)) fail('convergedCosine', convergedCosine, 'must be a cosine in [−1, 1]');
   return {
+    recipe,
     steps,
     lr,
     warmupSteps,
     betas: [betas[0], betas[1]],
     epsilon,
-    identityWeight: nonNegative('identityWeight', opts.identityWeight ?? 1),
+    identityWeight,
     bnWeight: nonNegative('bnWeight', opts.bnWeight ?? 0.05),
+    bnRamp,
     bnForm,
     firstBnMultiplier: nonNegative('firstBnMultiplier', opts.firstBnMultiplier ?? 1),
     bn1d,
@@ -151,5 +190,12 @@ export function resolveInversionOptions(opts: InversionOptions = {}, inputSize =
     margin,
     openSetLoss,
     snapshotSteps,
+    convergedCosine,
   };
+}
+
+/** The identity weight in effect for a target kind ('auto': s/2 open set, 1 close set; see InversionOptions). */
+export function effectiveIdentityWeight(o: Pick<ResolvedInversionOptions, 'identityWeight' | 'margin'>, closeSet: boolean): number {
+  if (o.identityWeight !== 'auto') return o.identityWeight;
+  return closeSet ? 1 : o.margin.s / 2;
 }

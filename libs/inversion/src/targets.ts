@@ -1,9 +1,10 @@
 // What each inverted image should become: a training identity (close set: its class centre in the trained head,
 // ArcFace TPAMI Alg. 1) or any embedding (open set: a real face's embedding, a stored embedding, or a random unit
-// vector, i.e. a new identity).
+// identity drawn where the model's identities live: random-identities.ts).
 import type { Backbone } from '@facet/backbones';
 import { tf } from '@facet/engine';
 import { normalizeRows } from './identity-loss.js';
+import { sampleRandomIdentities } from './random-identities.js';
 
 export type InversionTarget =
   /** Close set: class indices into `centers` ([C, D], or [C, K, D] with K sub-centres). */
@@ -12,8 +13,13 @@ export type InversionTarget =
   | { kind: 'embedding'; embeddings: tf.Tensor2D }
   /** Open set: invert these faces' embeddings ([N, S, S, 3], normalised pixels, S = the model's input size). */
   | { kind: 'image'; images: tf.Tensor4D }
-  /** Open set: N random unit embeddings (new identities), drawn from N(0, I) and normalised. */
-  | { kind: 'random'; count: number; seed?: number };
+  /**
+   * Open set: N new identities. With `reference` (the trained head's class centres [C, D] / [C, K, D], or
+   * embeddings of a reference set of faces [M, D]): drawn from the Gaussian of those unit rows (their mean and
+   * covariance; Facet's default in the CLI). Without: uniform on the sphere (N(0, I) normalised; the paper's recipe,
+   * which the model can rarely reach: see random-identities.ts).
+   */
+  | { kind: 'random'; count: number; seed?: number; reference?: tf.Tensor2D | tf.Tensor3D };
 
 /** A target resolved against the model: per-row target embeddings (open set) or labels + centres (close set). */
 export interface ResolvedTargets {
@@ -21,6 +27,8 @@ export interface ResolvedTargets {
   count: number;
   /** Open set: L2-normalised target embeddings [N, D] (owned; dispose). Close set: undefined. */
   embeddings?: tf.Tensor2D;
+  /** Random targets drawn from a reference: their mixture weights over its C rows [N, C] (owned; dispose). */
+  weights?: tf.Tensor2D;
   /** Close set. */
   labels?: Int32Array;
   centers?: tf.Tensor2D | tf.Tensor3D;
@@ -67,9 +75,15 @@ export function resolveTargets(model: Backbone, target: InversionTarget): Resolv
       const n = target.count;
       if (!Number.isInteger(n) || n < 1) throw new Error(`invert: --random needs a positive number of identities, got ${String(n)}.`);
       const seed = target.seed ?? 0;
-      // tfjs treats seed 0 as "no seed" (Math.random): an odd seed is never 0
-      const emb = tf.tidy(() => normalizeRows(tf.randomNormal([n, D], 0, 1, 'float32', 2 * seed + 1)));
-      return { kind: 'random', count: n, embeddings: emb, describe: (i) => `random identity ${i} (seed ${seed})` };
+      const ref = target.reference;
+      if (ref) {
+        if (ref.rank !== 2 && ref.rank !== 3) throw new Error('invert: the reference of random identities must be [C, D] class centres / embeddings or [C, K, D] sub-centres.');
+        const d = ref.shape[ref.rank - 1];
+        if (d !== D) throw new Error(`invert: the reference of random identities is ${d}-d but model ${model.name} embeds in ${D}-d; use this model's class centres or embeddings.`);
+      }
+      const { targets, weights } = sampleRandomIdentities(n, D, seed, ref);
+      const from = ref ? `N(μ, Σ) of ${ref.shape[0]} reference embeddings` : 'uniform on the sphere';
+      return { kind: 'random', count: n, embeddings: targets, weights, describe: (i) => `random identity ${i} (seed ${seed}, ${from})` };
     }
     default:
       throw new Error(`invert: unknown target kind "${String((target as { kind?: unknown }).kind)}" (class, embedding, image or random).`);
