@@ -44,8 +44,8 @@ describe('facet eval --embeddings', () => {
     const r = facet(['eval', '--embeddings', 'emb.npy', '--pairs-index', 'pairs.json', '--out', 'ev']);
     expect(r.stderr).not.toMatch(/Error/);
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/set\s+pairs\s+accuracy % \(10-fold\)\s+AUC\s+EER %\s+TAR@FAR=1e-3 %\s+best cos thr/);
-    expect(r.stdout).toMatch(/emb\s+80\s+100\.00 ± 0\.00\s+1\.0000\s+0\.00\s+n\/a/);
+    expect(r.stdout).toMatch(/set\s+pairs\s+accuracy %\s+folds\s+AUC\s+EER %\s+TAR@FAR=1e-3 %\s+best cos thr/);
+    expect(r.stdout).toMatch(/emb\s+80\s+100\.00 ± 0\.00\s+10 contiguous\s+1\.0000\s+0\.00\s+n\/a/);
     expect(r.stdout).toMatch(/FAR 1e-3: needs ≥ 1000 impostor pairs, have 40/);
     for (const f of ['emb-roc.svg', 'emb-roc.png', 'emb-scores.svg', 'emb-scores.png', 'results.json']) expect(existsSync(join(dir, 'ev', f))).toBe(true);
     const saved = JSON.parse(readFileSync(join(dir, 'ev', 'results.json'), 'utf8'));
@@ -56,6 +56,18 @@ describe('facet eval --embeddings', () => {
     const res = JSON.parse(j.stdout);
     expect(res.verification[0]).toMatchObject({ set: 'emb', pairs: 80, genuine: 40, impostor: 40, accuracy: 1, auc: 1, eer: 0, metric: 'cosine' });
     expect(res.plots).toEqual([]);
+  });
+
+  it('uses the fold ids of a pairs index and says so', () => {
+    npy(join(dir, 'emb.npy'), 2 * ids, dim, value);
+    const pairs = [];
+    for (let k = 0; k < ids; k++) pairs.push([2 * k, 2 * k + 1, true, k % 4], [2 * k, 2 * ((k + 1) % ids) + 1, false, k % 4]);
+    writeFileSync(join(dir, 'pairs-folds.json'), JSON.stringify(pairs));
+    const r = facet(['eval', '--embeddings', 'emb.npy', '--pairs-index', 'pairs-folds.json', '--out', 'evf', '--no-plots']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/emb\s+80\s+100\.00 ± 0\.00\s+4 from file/);
+    writeFileSync(join(dir, 'pairs-mixed.json'), JSON.stringify([[0, 1, true, 0], [0, 3, false]]));
+    expect(facet(['eval', '--embeddings', 'emb.npy', '--pairs-index', 'pairs-mixed.json']).stderr).toMatch(/pair 1 has no fold id but pair 0 has one/);
   });
 
   it('identifies with the labels beside the .npy and draws a CMC', () => {

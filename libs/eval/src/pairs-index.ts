@@ -6,14 +6,17 @@ export interface PairsIndex {
   /** Row of the second embedding of each pair. */
   b: Int32Array;
   issame: boolean[];
+  /** Fold id of each pair when every pair carried a fourth element (the pairs list's own folds); else absent. */
+  foldIds?: number[];
 }
 
 const FORMATS =
-  'use [[i, j, same], …], {"pairs": [[i, j, same], …]}, or {"issame": [same, …]} for rows (0,1), (2,3), … as in insightface .bin files';
+  'use [[i, j, same], …] (optionally [i, j, same, fold] on every pair), {"pairs": [[i, j, same], …]}, or {"issame": [same, …]} for rows (0,1), (2,3), … as in insightface .bin files';
 
 /**
  * Parse a pairs index over the rows of an embeddings file. Three JSON forms:
- *   [[i, j, same], …] or {"pairs": [[i, j, same], …]}: explicit row pairs (same: true/false or 1/0);
+ *   [[i, j, same], …] or {"pairs": [[i, j, same], …]}: explicit row pairs (same: true/false or 1/0), each with an
+ *   optional integer fold id as a fourth element (all pairs or none), used instead of contiguous folds;
  *   {"issame": [same, …]}: insightface .bin order, pair k = rows (2k, 2k+1).
  */
 export function parsePairsIndex(json: unknown, rows: number, source = 'pairs index'): PairsIndex {
@@ -29,10 +32,11 @@ export function parsePairsIndex(json: unknown, rows: number, source = 'pairs ind
   const a = new Int32Array(list.length);
   const b = new Int32Array(list.length);
   const issame: boolean[] = [];
+  const folds: number[] = [];
   list.forEach((p, k) => {
     const ok =
       Array.isArray(p) &&
-      p.length === 3 &&
+      (p.length === 3 || (p.length === 4 && Number.isInteger(p[3]))) &&
       Number.isInteger(p[0]) &&
       Number.isInteger(p[1]) &&
       (typeof p[2] === 'boolean' || p[2] === 0 || p[2] === 1);
@@ -44,8 +48,13 @@ export function parsePairsIndex(json: unknown, rows: number, source = 'pairs ind
     a[k] = i;
     b[k] = j;
     issame.push(Boolean(same));
+    const hasFold = (p as unknown[]).length === 4;
+    if (hasFold !== ((list[0] as unknown[]).length === 4)) {
+      throw new Error(`${source}: pair ${k} ${hasFold ? 'has a fold id but pair 0 has none' : 'has no fold id but pair 0 has one'}; give the fold on every pair or on none.`);
+    }
+    if (hasFold) folds.push((p as number[])[3]!);
   });
-  return { a, b, issame };
+  return { a, b, issame, ...(folds.length ? { foldIds: folds } : {}) };
 }
 
 /** Read and parse a pairs index JSON file (see `parsePairsIndex`). */

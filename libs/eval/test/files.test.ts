@@ -106,3 +106,14 @@ describe('embeddings files and pairs index', () => {
     expect(() => parsePairsIndex({ foo: 1 }, 4)).toThrow(/unrecognised JSON/);
   });
 });
+
+describe('parsePairsIndex with fold ids', () => {
+  it('keeps a fourth element per pair as the fold id, and refuses a mix', async () => {
+    const { parsePairsIndex } = await import('../src/index.js');
+    const idx = parsePairsIndex([[0, 1, true, 2], [2, 3, 0, 5]], 4);
+    expect(idx.foldIds).toEqual([2, 5]);
+    expect(parsePairsIndex([[0, 1, true]], 4).foldIds).toBeUndefined();
+    expect(() => parsePairsIndex([[0, 1, true], [2, 3, false, 1]], 4, 'p.json')).toThrow(/p.json: pair 1 has a fold id but pair 0 has none/);
+    expect(() => parsePairsIndex([[0, 1, true, 1.5]], 4, 'p.json')).toThrow(/p.json: pair 0 is/);
+  });
+});

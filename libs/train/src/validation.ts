@@ -34,7 +34,7 @@ export async function validateOn(model: EmbeddingModel, set: VerificationSet, st
   const ea = await embed(model, a, { flip: true });
   const eb = await embed(model, b, { flip: true });
   const dim = ea.length / set.issame.length;
-  const r = verify(ea, eb, set.issame, { dim });
+  const r = verify(ea, eb, set.issame, { dim, ...(set.foldIds ? { foldIds: set.foldIds } : {}) });
   const plots = plotDir ? await plotVerification(r, plotDir, set.name) : undefined;
   return {
     plots,
@@ -62,6 +62,6 @@ export function rawPixelAccuracy(set: VerificationSet): ValidationResult {
     }
     return x;
   };
-  const r = verify(norm(a), norm(b), set.issame, { dim });
+  const r = verify(norm(a), norm(b), set.issame, { dim, ...(set.foldIds ? { foldIds: set.foldIds } : {}) });
   return { target: `${set.name} (raw pixels)`, step: 0, pairs: set.issame.length, accuracy: r.accuracy.accuracy, std: r.accuracy.std, auc: r.auc };
 }

@@ -68,7 +68,7 @@ export default class Eval extends FacetCommand {
   static flags = {
     ...pairSetFlags({ syntheticPairs: 600, syntheticDescription: 'also verify on held-out synthetic pairs (the built-in data npm start trains on)' }),
     embeddings: Flags.string({ description: '.npy of [N, dim] embeddings made elsewhere (float32/float64) (default: none; embed with <model>)' }),
-    'pairs-index': Flags.string({ description: 'JSON pairs over --embeddings rows: [[i, j, same], …] or {"issame": […]} (.bin order) (default: none)' }),
+    'pairs-index': Flags.string({ description: 'JSON pairs over --embeddings rows: [[i, j, same(, fold)], …] or {"issame": […]} (.bin order) (default: none)' }),
     labels: Flags.string({ description: 'JSON with "labels" (or a plain array) for identification on --embeddings (default: the .json beside the .npy)' }),
     identify: Flags.string({ description: 'image folder (one sub-folder per identity) for 1:N identification (default: none)' }),
     out: outFolderFlag('facet-eval', 'plots and results.json'),
@@ -145,6 +145,7 @@ export default class Eval extends FacetCommand {
           dim: file.dim,
           metric,
           folds: flags.folds,
+          ...(idx.foldIds ? { foldIds: idx.foldIds } : {}),
         });
         await addVerification(name, report);
       }
@@ -196,13 +197,15 @@ export default class Eval extends FacetCommand {
           v.set,
           String(v.pairs),
           `${pct(v.accuracy)} ± ${pct(v.std)}`,
+          // the pairs list's own fold column, or insightface's contiguous split of the pair order
+          `${v.foldCount} ${v.foldSource === 'file' ? 'from file' : 'contiguous'}`,
           v.auc.toFixed(4),
           pct(v.eer),
           t3?.tar == null ? 'n/a' : pct(t3.tar),
           v.bestThresholdCosine.toFixed(3),
         ];
       });
-      this.table(['set', 'pairs', 'accuracy % (10-fold)', 'AUC', 'EER %', 'TAR@FAR=1e-3 %', 'best cos thr'], rows);
+      this.table(['set', 'pairs', 'accuracy %', 'folds', 'AUC', 'EER %', 'TAR@FAR=1e-3 %', 'best cos thr'], rows);
       for (const v of result.verification) {
         const farLine = v.tarAtFar.map((t) => `${t.far.toExponential(0)}: ${t.tar == null ? 'n/a' : pct(t.tar)}`).join(', ');
         this.log(`  ${v.set}: TAR@FAR ${farLine}${v.xnorm !== undefined ? `; XNorm ${v.xnorm.toFixed(2)}` : ''}`);
