@@ -214,10 +214,92 @@ class MobileFaceNet(nn.Module):
         return x
 
 
+# ---------------------------------------------------------------- ViT (arcface_torch/backbones/vit.py)
+class VitMlp(nn.Module):
+    def __init__(self, dim, hidden):
+        super().__init__()
+        self.fc1 = nn.Linear(dim, hidden)
+        self.act = nn.ReLU6()
+        self.fc2 = nn.Linear(hidden, dim)
+
+    def forward(self, x):
+        return self.fc2(self.act(self.fc1(x)))
+
+
+class VitAttention(nn.Module):
+    def __init__(self, dim, num_heads):
+        super().__init__()
+        self.num_heads = num_heads
+        self.scale = (dim // num_heads) ** -0.5
+        self.qkv = nn.Linear(dim, dim * 3, bias=False)
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x):
+        b, l, d = x.shape
+        qkv = self.qkv(x).reshape(b, l, 3, self.num_heads, d // self.num_heads).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv[0], qkv[1], qkv[2]
+        attn = ((q @ k.transpose(-2, -1)) * self.scale).softmax(dim=-1)
+        return self.proj((attn @ v).transpose(1, 2).reshape(b, l, d))
+
+
+class VitBlock(nn.Module):
+    def __init__(self, dim, num_heads, mlp_ratio=4.0):
+        super().__init__()
+        self.norm1 = nn.LayerNorm(dim)
+        self.attn = VitAttention(dim, num_heads)
+        self.norm2 = nn.LayerNorm(dim)
+        self.mlp = VitMlp(dim, int(dim * mlp_ratio))
+
+    def forward(self, x):
+        x = x + self.attn(self.norm1(x))
+        return x + self.mlp(self.norm2(x))
+
+
+class PatchEmbed(nn.Module):
+    def __init__(self, patch, dim):
+        super().__init__()
+        self.proj = nn.Conv2d(3, dim, kernel_size=patch, stride=patch)
+
+    def forward(self, x):
+        return self.proj(x).flatten(2).transpose(1, 2)
+
+
+class VisionTransformer(nn.Module):
+    """Eval-mode forward of insightface's ViT (no token masking, no drop-path outside training)."""
+
+    def __init__(self, input_size=112, patch=9, dim=256, depth=12, num_heads=8, num_features=512):
+        super().__init__()
+        self.patch_embed = PatchEmbed(patch, dim)
+        tokens = (input_size // patch) ** 2
+        self.tokens, self.dim = tokens, dim
+        self.pos_embed = nn.Parameter(torch.zeros(1, tokens, dim))
+        self.blocks = nn.ModuleList([VitBlock(dim, num_heads) for _ in range(depth)])
+        self.norm = nn.LayerNorm(dim)
+        self.feature = nn.Sequential(
+            nn.Linear(dim * tokens, dim, bias=False),
+            nn.BatchNorm1d(dim, eps=2e-5),
+            nn.Linear(dim, num_features, bias=False),
+            nn.BatchNorm1d(num_features, eps=2e-5),
+        )
+        self.mask_token = nn.Parameter(torch.zeros(1, 1, dim))
+        nn.init.trunc_normal_(self.pos_embed, std=0.02)
+
+    def forward(self, x):
+        b = x.shape[0]
+        x = self.patch_embed(x) + self.pos_embed
+        for blk in self.blocks:
+            x = blk(x)
+        x = self.norm(x)
+        return self.feature(torch.reshape(x, (b, self.tokens * self.dim)))
+
+
 def build(spec):
     """A module from a fixture spec: {family, blocks, width, input_size, embedding_size}."""
     if spec['family'] == 'iresnet':
         return IResNet(spec['blocks'], num_features=spec['embedding_size'], width=spec['width'], input_size=spec['input_size'])
     if spec['family'] == 'mobilefacenet':
         return MobileFaceNet(num_features=spec['embedding_size'], blocks=spec['blocks'], width=spec['width'], input_size=spec['input_size'])
+    if spec['family'] == 'vit':
+        return VisionTransformer(input_size=spec['input_size'], patch=spec['patch'], dim=spec['dim'], depth=spec['depth'],
+                                 num_heads=spec['heads'], num_features=spec['embedding_size'])
     raise ValueError(spec['family'])

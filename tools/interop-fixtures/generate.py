@@ -32,7 +32,11 @@ SPECS = {
     # get_mbf with blocks (1,2,2,1) at width 1/16: the grouped 3x3 (groups = 64*width) and depthwise convs; 56x56
     # input -> 4x4 GDC kernel
     'mbf': dict(family='mobilefacenet', blocks=[1, 2, 2, 1], width=0.0625, input_size=56, embedding_size=16),
+    # vit_t at width 1/16 (dim 16, 8 heads of 2), 2 blocks, 9x9 patches of a 36x36 input: 4x4 tokens
+    'vit': dict(family='vit', width=0.0625, dim=16, depth=2, heads=8, patch=9, input_size=36, embedding_size=16),
 }
+# per input side, so adding a model of a new side leaves the other images as they were
+IMAGE_SEEDS = {32: 100, 56: 101, 36: 102}
 
 
 def randomize_and_calibrate(model, spec, seed):
@@ -48,6 +52,9 @@ def randomize_and_calibrate(model, spec, seed):
                 m.momentum = None
             elif isinstance(m, nn.PReLU):
                 m.weight.copy_(0.5 * torch.rand(m.weight.shape, generator=g))
+            elif isinstance(m, nn.LayerNorm):
+                m.weight.copy_(0.5 + torch.rand(m.weight.shape, generator=g))
+                m.bias.copy_(0.1 * torch.randn(m.bias.shape, generator=g))
         model.train()
         s = spec['input_size']
         for _ in range(4):
@@ -89,8 +96,8 @@ def main():
     torch.manual_seed(2048)
     manifest = {'generator': 'tools/interop-fixtures/generate.py', 'torch': torch.__version__, 'models': {}, 'files': []}
     imgs = {}
-    for i, size in enumerate(sorted({s['input_size'] for s in SPECS.values()})):
-        imgs[size] = images(3, size, 100 + i)
+    for size in sorted({s['input_size'] for s in SPECS.values()}):
+        imgs[size] = images(3, size, IMAGE_SEEDS[size])
         write(f'images_{size}.u8', imgs[size].tobytes())
     models = {}
     for i, (key, spec) in enumerate(SPECS.items()):
@@ -109,6 +116,8 @@ def main():
     entry('iresnet18.pth', 'iresnet18', layout='zip', dtype='float32')
     torch.save(models['mbf'].state_dict(), os.path.join(OUT, 'mbf.pth'))
     entry('mbf.pth', 'mbf', layout='zip', dtype='float32')
+    torch.save(models['vit'].state_dict(), os.path.join(OUT, 'vit_t.pth'))
+    entry('vit_t.pth', 'vit', layout='zip', dtype='float32')
 
     tiny = models['ir_tiny']
     sd = tiny.state_dict()

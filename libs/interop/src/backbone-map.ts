@@ -95,6 +95,36 @@ export interface ExportStateDictOptions {
   numBatchesTracked?: number;
 }
 
+/**
+ * PyTorch's state_dict order: a module's own parameters and buffers, then its children in registration order
+ * (nn.Module._save_to_state_dict, then recursion). Facet lists tensors in definition order, which registers children
+ * in the same order; only the direct tensors of a parent (ViT's pos_embed, mask_token) must move before its children.
+ */
+export function torchOrder(names: string[]): string[] {
+  interface Node {
+    leaves: string[];
+    children: Map<string, Node>;
+  }
+  const root: Node = { leaves: [], children: new Map() };
+  for (const name of names) {
+    const parts = name.split('.');
+    let node = root;
+    for (const p of parts.slice(0, -1)) {
+      let next = node.children.get(p);
+      if (!next) node.children.set(p, (next = { leaves: [], children: new Map() }));
+      node = next;
+    }
+    node.leaves.push(name);
+  }
+  const out: string[] = [];
+  const walk = (n: Node) => {
+    out.push(...n.leaves);
+    for (const c of n.children.values()) walk(c);
+  };
+  walk(root);
+  return out;
+}
+
 /** The backbone as PyTorch's `model.state_dict()`: insightface names, PyTorch layouts, num_batches_tracked added. */
 export function stateDictFromBackbone(backbone: Backbone, opts: ExportStateDictOptions = {}): StateDict {
   const weights = backbone.getWeights();
@@ -107,5 +137,5 @@ export function stateDictFromBackbone(backbone: Backbone, opts: ExportStateDictO
     // PyTorch's BatchNorm registers num_batches_tracked right after running_var
     if (name.endsWith('.running_var')) sd.set(name.replace(/running_var$/, 'num_batches_tracked'), int64Tensor([], [steps]));
   }
-  return sd;
+  return new Map(torchOrder([...sd.keys()]).map((k) => [k, sd.get(k)!]));
 }

@@ -36,6 +36,7 @@ describe('exportModel', () => {
   for (const [file, model] of [
     ['iresnet18.pth', 'iresnet18'],
     ['mbf.pth', 'mbf'],
+    ['vit_t.pth', 'vit'],
   ] as const) {
     it(`${file} → Facet → .pth gives back PyTorch's tensors, names and order (num_batches_tracked as int64)`, async () => {
       const m = manifest.models[model]!;
@@ -58,7 +59,8 @@ describe('exportModel', () => {
         const images = fixtureImages(m);
         const facet = embed(backbone, images);
         images.dispose();
-        const spec = JSON.stringify({ family: m.family, blocks: m.blocks, width: m.width, input_size: m.input_size, embedding_size: m.embedding_size });
+        const { images: _i, count: _c, embeddings: _e, ...spec0 } = m;
+        const spec = JSON.stringify(spec0);
         const emb = join(tmp, `${model}.torch.f32`);
         const stdout = execFileSync(PY, [CHECK, out, spec, fixture(m.images), String(m.count), emb], {
           encoding: 'utf8',

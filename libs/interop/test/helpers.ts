@@ -7,13 +7,18 @@ export const FIXTURES = join(import.meta.dirname, 'fixtures');
 
 export interface FixtureModel {
   family: string;
-  blocks: number[];
+  blocks?: number[];
   width: number;
   input_size: number;
   embedding_size: number;
   images: string;
   count: number;
   embeddings: string;
+  /** ViT only. */
+  dim?: number;
+  depth?: number;
+  heads?: number;
+  patch?: number;
 }
 
 export interface FixtureFile {

@@ -16,7 +16,7 @@ describe('importModel on PyTorch-written fixtures', () => {
       let report: ImportReport | undefined;
       const backbone = await importModel(fixture(f.file), { inputSize: m.input_size, onReport: (r) => (report = r) });
       try {
-        expect(backbone.name.startsWith(m.family === 'iresnet' ? 'iresnet' : 'mobilefacenet')).toBe(true);
+        expect(backbone.name.startsWith({ iresnet: 'iresnet', mobilefacenet: 'mobilefacenet', vit: 'vit_t' }[m.family]!)).toBe(true);
         expect(backbone.options.width).toBe(m.width);
         expect(backbone.options.blocks).toEqual(m.blocks);
         expect(backbone.embeddingSize).toBe(m.embedding_size);
