@@ -6,7 +6,7 @@
 
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { tf } from '@facet/engine';
+import { initEngine, tf } from '@facet/engine';
 import { AlignError } from './errors.js';
 
 export interface FaceApiPoint {
@@ -43,6 +43,8 @@ export interface LoadedDetector {
 const loaded = new Map<DetectorName, Promise<LoadedDetector>>();
 
 async function load(detector: DetectorName): Promise<LoadedDetector> {
+  // the weights become tensors on the engine's backend, so it must be chosen first (FACET_BACKEND or auto)
+  await initEngine();
   const require = createRequire(import.meta.url);
   let pkgDir: string;
   let api: FaceApiModule;
