@@ -17,6 +17,7 @@ export interface NativeEngineInfo {
 
 let registration: NativeEngineInfo | undefined;
 
+/** FACET_NATIVE_THREADS fixes the thread count (default: the cores not already busy when the engine starts). */
 function threadsFromEnv(): number | undefined {
   const v = process.env.FACET_NATIVE_THREADS;
   if (v === undefined || v === '') return undefined;
@@ -35,7 +36,7 @@ export async function tryNativeCpu(): Promise<{ ok: true; reason: string } | { o
   if (!r.ok) return { ok: false, reason: r.reason };
   registration = { onednn: r.info, nativeKernels: r.nativeKernels, fallbackKernels: r.fallbackKernels };
   if (!(await tf.setBackend(NATIVE_BACKEND))) return { ok: false, reason: "backend 'native' failed to initialize" };
-  return { ok: true, reason: `@facet/native: oneDNN ${r.info.version} (${r.info.isa}, ${r.info.threads} threads)` };
+  return { ok: true, reason: `@facet/native: oneDNN ${r.info.version} (${r.info.isa}), ${r.info.threads} threads: ${r.threadsWhy}` };
 }
 
 /** What the native backend runs natively and on tfjs's cpu kernels (after tryNativeCpu succeeded). */

@@ -3,6 +3,7 @@
 export { nativeStatus, nativeAddon, ENABLE_HINT, ADDON_PATH, type NativeStatus, type NativeAddon, type AddonInfo } from './addon.js';
 export {
   registerNativeBackend,
+  defaultThreads,
   NATIVE_BACKEND,
   NATIVE_TFJS_KERNELS,
   type NativeBackendOptions,

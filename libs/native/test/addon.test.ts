@@ -1,7 +1,8 @@
 // The addon's report, its one-line reason when unavailable, and memory: over many training steps on the native
 // backend, tfjs's tensor count and the addon's own live allocations and cached primitives stay flat.
 import { describe, expect, it, vi } from 'vitest';
-import { nativeAddon, nativeStatus } from '../src/index.js';
+import { availableParallelism } from 'node:os';
+import { defaultThreads, nativeAddon, nativeStatus } from '../src/index.js';
 import { addonLoaded, FACET_NAMES, randomArray, tf } from './helpers.js';
 
 describe('addon status', () => {
@@ -29,7 +30,14 @@ describe('addon status', () => {
     console.log(`oneDNN ${s.info.version}, ISA ${s.info.isa}, ${s.info.threads} threads`);
     expect(s.info.version).toMatch(/^\d+\.\d+\.\d+$/);
     expect(s.info.isa).not.toBe('unknown');
-    expect(s.info.threads).toBeGreaterThan(0);
+    expect(s.info.threads).toBe(2); // as the tests asked
+  });
+
+  it('picks at least one and at most all cores by default', () => {
+    const d = defaultThreads();
+    expect(d.threads).toBeGreaterThanOrEqual(1);
+    expect(d.threads).toBeLessThanOrEqual(availableParallelism());
+    expect(d.why).toMatch(/cores/);
   });
 
   it.skipIf(!addonLoaded)('turns bad arguments into one-line errors', () => {

@@ -12,7 +12,8 @@ export const FACET_NAMES = { batchNormTraining: 'FacetBatchNormTraining', batchN
 tf.env().set('PROD', true); // no "install tfjs-node" banner when the cpu-derived backends start
 export const addonLoaded = nativeStatus().loaded;
 if (addonLoaded) {
-  const r = registerNativeBackend(tf, { facetKernels: FACET_NAMES });
+  // two threads whatever the machine's load, so the per-thread partial sums and their merge are what gets tested
+  const r = registerNativeBackend(tf, { facetKernels: FACET_NAMES, threads: 2 });
   if (!r.ok) throw new Error(r.reason);
 }
 
