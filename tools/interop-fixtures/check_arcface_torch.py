@@ -44,9 +44,23 @@ def main():
         opt.load_state_dict(ck['state_optimizer'])
         sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1000)
         sched.load_state_dict(ck['state_lr_scheduler'])
+        # one SGD step with zero gradients uses every carried momentum buffer: p <- p - lr*(mu*buf + wd*p)
+        params = [p for g in opt.param_groups for p in g['params']]
+        before = [p.detach().clone() for p in params]
+        bufs = [opt.state[p]['momentum_buffer'].clone() if 'momentum_buffer' in opt.state[p] else None for p in params]
+        for p in params:
+            p.grad = torch.zeros_like(p)
+        opt.step()
+        worst = 0.0
+        for p, p0, buf, g in zip(params, before, bufs, [g for g in opt.param_groups for _ in g['params']]):
+            if buf is None:
+                continue
+            want = p0 - g['lr'] * (g['momentum'] * buf + g['weight_decay'] * p0)
+            worst = max(worst, float((p.detach() - want).abs().max()))
         print(json.dumps({'rank': rank, 'weights_only': weights_only, 'epoch': ck['epoch'], 'global_step': ck['global_step'],
                           'num_local': list(pfc.weight.shape), 'lr': [g['lr'] for g in opt.param_groups],
-                          'momentum': opt.param_groups[0]['momentum'], 'last_epoch': sched.last_epoch}))
+                          'momentum': opt.param_groups[0]['momentum'], 'last_epoch': sched.last_epoch,
+                          'momentum_buffers': sum(b is not None for b in bufs), 'params': len(params), 'step_check': worst}))
     if 'easydict' not in sys.modules:
         try:
             import easydict  # noqa: F401

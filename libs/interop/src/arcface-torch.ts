@@ -5,9 +5,11 @@
 // [num_local, D]. Beside them a config .py in arcface_torch's style (configs/*.py: an EasyDict named config).
 //
 // Carried: backbone weights and BN statistics, Partial FC centres, epoch, global step, the optimizer's
-// hyper-parameters and the scheduler position. Not carried (said in the report): optimizer momentum / Adam moments
-// (arcface_torch restarts them at zero), the position inside the epoch (it restarts the epoch), sub-centres (K > 1:
-// arcface_torch has no sub-center Partial FC), and widths/input sides get_model cannot build.
+// hyper-parameters, SGD momentum buffers (backbone and centres) and the scheduler position. Not carried (said in the
+// report): AdamW moments (arcface_torch restarts them at zero), the position inside the epoch (it restarts the
+// epoch), sub-centres (K > 1: arcface_torch has no sub-center Partial FC), widths/input sides get_model cannot build.
+// Facet's Partial FC updates only the sampled rows (v1 semantics) where v2's SGD decays every row: with sample
+// rate 1 the two agree; below it the carried centre momentum is the same buffer under a slightly different rule.
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createBackbone } from '@facet/backbones';
@@ -96,20 +98,46 @@ function configPy(cfg: TrainConfig, o: { network: string; numClasses: number; nu
   return lines.join('\n');
 }
 
-function optimizerState(cfg: TrainConfig, lr: number, backboneParams: number): TorchWritable {
+/** The optimizer as train_v2.py builds it: two param groups (backbone parameters, Partial FC's weight). */
+function optimizerState(cfg: TrainConfig, lr: number, backboneParams: number, state: Record<string, TorchWritable>): TorchWritable {
   const common = { lr, weight_decay: cfg.weightDecay, initial_lr: lr, maximize: false, foreach: null, differentiable: false };
   const group =
     cfg.optimizer === 'adamw'
       ? { ...common, betas: [0.9, 0.999], eps: 1e-8, amsgrad: false, capturable: false }
       : { ...common, momentum: cfg.momentum, dampening: 0, nesterov: false };
-  // train_v2.py: SGD/AdamW(params=[{"params": backbone.parameters()}, {"params": module_partial_fc.parameters()}])
   return {
-    state: {},
+    state,
     param_groups: [
       { ...group, params: Array.from({ length: backboneParams }, (_, i) => i) },
       { ...group, params: [backboneParams] },
     ],
   };
+}
+
+/**
+ * Facet's backbone SGD is torch.optim.SGD's rule (buf ← μ·buf + g + wd·w), so its momentum slots are PyTorch's
+ * momentum_buffer once put in PyTorch's layouts: passed through the same map as the weights, by loading them into a
+ * backbone in place of the parameters.
+ */
+function backboneMomentum(
+  arrays: Record<string, ArrayLike<number>>,
+  cfg: TrainConfig,
+  weights: Record<string, Float32Array>,
+): StateDict | undefined {
+  const slots = new Map<string, Float32Array>();
+  for (const [k, a] of Object.entries(arrays)) {
+    const m = /^opt\/[^/]+\/(.+)\/momentum$/.exec(k);
+    if (m && a instanceof Float32Array) slots.set(m[1]!, a);
+  }
+  if (!slots.size) return undefined;
+  const backbone = createBackbone(cfg.network, { embeddingSize: cfg.embeddingSize, inputSize: cfg.inputSize, width: cfg.width });
+  try {
+    backbone.setWeights(Object.fromEntries(Object.entries(weights).map(([k, w]) => [k, slots.get(k) ?? w])));
+    const sd = stateDictFromBackbone(backbone);
+    return new Map([...sd].filter(([k]) => slots.has(k)));
+  } finally {
+    backbone.dispose();
+  }
 }
 
 /** Write `run`'s latest checkpoint as arcface_torch checkpoint_gpu_{rank}.pt files plus a config .py in `out`. */
@@ -134,8 +162,8 @@ export async function exportArcfaceTorch(run: string, out: string, opts: Arcface
 
   const backbone = createBackbone(cfg.network, { embeddingSize: cfg.embeddingSize, inputSize: cfg.inputSize, width: cfg.width });
   let sd: StateDict;
+  const weights: Record<string, Float32Array> = {};
   try {
-    const weights: Record<string, Float32Array> = {};
     for (const name of Object.keys(backbone.getWeights())) {
       const a = c.arrays[`backbone/${name}`];
       if (!(a instanceof Float32Array)) throw new Error(`${ck}: backbone/${name} missing`);
@@ -146,13 +174,15 @@ export async function exportArcfaceTorch(run: string, out: string, opts: Arcface
   } finally {
     backbone.dispose();
   }
-  const backboneParams = [...sd.keys()].filter((k) => !/\.(running_mean|running_var|num_batches_tracked)$/.test(k)).length;
+  const paramNames = [...sd.keys()].filter((k) => !/\.(running_mean|running_var|num_batches_tracked)$/.test(k));
+  const backboneParams = paramNames.length;
+  const momentum = cfg.optimizer === 'sgd' && cfg.momentum > 0 ? backboneMomentum(c.arrays, cfg, weights) : undefined;
+  const centreMomentum = c.arrays['objective/momentum'];
   const lr = effectiveLr(cfg);
   const epoch = Number((c.meta.loader as { epoch?: number } | undefined)?.epoch ?? 0);
-  const notCarried = [
-    'optimizer momentum / Adam moments (arcface_torch starts them at zero)',
-    `the position inside epoch ${epoch} (arcface_torch restarts the epoch)`,
-  ];
+  const notCarried = [`the position inside epoch ${epoch} (arcface_torch restarts the epoch)`];
+  if (cfg.optimizer !== 'sgd') notCarried.push('AdamW moments (arcface_torch starts them at zero)');
+  else if (cfg.momentum > 0 && !momentum) notCarried.push('momentum buffers (none in the checkpoint)');
   if (cfg.width !== 1 || cfg.inputSize !== 112) {
     notCarried.push(`the architecture: width ${cfg.width} at ${cfg.inputSize}×${cfg.inputSize} is not what get_model('${INSIGHTFACE_NAMES[cfg.network] ?? cfg.network}') builds (width 1, 112×112)`);
   }
@@ -172,12 +202,18 @@ export async function exportArcfaceTorch(run: string, out: string, opts: Arcface
   for (let r = 0; r < world; r++) {
     const { start, numLocal: n } = partialFcShard(C, world, r);
     numLocal.push(n);
+    // optimizer state by parameter index (train_v2.py's order: backbone parameters, then Partial FC's weight)
+    const state: Record<string, TorchWritable> = {};
+    if (momentum) paramNames.forEach((k, i) => momentum.has(k) && (state[String(i)] = { momentum_buffer: momentum.get(k)! }));
+    if (momentum && centreMomentum instanceof Float32Array && centreMomentum.length === C * D) {
+      state[String(backboneParams)] = { momentum_buffer: float32Tensor([n, D], centreMomentum.subarray(start * D, (start + n) * D)) };
+    }
     const checkpoint: TorchWritable = {
       epoch,
       global_step: c.step,
       state_dict_backbone: sd,
       state_dict_softmax_fc: new Map([['weight', float32Tensor([n, D], centres.subarray(start * D, (start + n) * D))]]),
-      state_optimizer: optimizerState(cfg, lr, backboneParams),
+      state_optimizer: optimizerState(cfg, lr, backboneParams, state),
       // PolynomialLRWarmup.load_state_dict updates its __dict__: the position is all a resumed schedule needs
       state_lr_scheduler: { last_epoch: c.step, _step_count: c.step + 1 },
     };
