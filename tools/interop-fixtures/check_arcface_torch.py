@@ -52,15 +52,17 @@ def main():
             p.grad = torch.zeros_like(p)
         opt.step()
         worst = 0.0
+        effect = 0.0  # how far the step would be off without the buffers
         for p, p0, buf, g in zip(params, before, bufs, [g for g in opt.param_groups for _ in g['params']]):
             if buf is None:
                 continue
             want = p0 - g['lr'] * (g['momentum'] * buf + g['weight_decay'] * p0)
             worst = max(worst, float((p.detach() - want).abs().max()))
+            effect = max(effect, float((g['lr'] * g['momentum'] * buf).abs().max()))
         print(json.dumps({'rank': rank, 'weights_only': weights_only, 'epoch': ck['epoch'], 'global_step': ck['global_step'],
                           'num_local': list(pfc.weight.shape), 'lr': [g['lr'] for g in opt.param_groups],
                           'momentum': opt.param_groups[0]['momentum'], 'last_epoch': sched.last_epoch,
-                          'momentum_buffers': sum(b is not None for b in bufs), 'params': len(params), 'step_check': worst}))
+                          'momentum_buffers': sum(b is not None for b in bufs), 'params': len(params), 'step_check': worst, 'buffer_effect': effect}))
     if 'easydict' not in sys.modules:
         try:
             import easydict  # noqa: F401
