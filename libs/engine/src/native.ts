@@ -9,6 +9,8 @@ import { PRELU_GRAD } from './kernels/prelu-grad.js';
 export interface NativeEngineInfo {
   /** oneDNN version, the ISA it dispatches to, OpenMP threads, implementations chosen so far. */
   onednn: AddonInfo;
+  /** Why this many threads (asked for, OMP_NUM_THREADS, or the cores not busy at start). */
+  threadsWhy: string;
   /** Kernels running natively (oneDNN / the addon's loops). */
   nativeKernels: string[];
   /** Every other kernel: tfjs's cpu (JavaScript) kernels on the same memory. */
@@ -34,7 +36,7 @@ export async function tryNativeCpu(): Promise<{ ok: true; reason: string } | { o
     ...(threads ? { threads } : {}),
   });
   if (!r.ok) return { ok: false, reason: r.reason };
-  registration = { onednn: r.info, nativeKernels: r.nativeKernels, fallbackKernels: r.fallbackKernels };
+  registration = { onednn: r.info, threadsWhy: r.threadsWhy, nativeKernels: r.nativeKernels, fallbackKernels: r.fallbackKernels };
   if (!(await tf.setBackend(NATIVE_BACKEND))) return { ok: false, reason: "backend 'native' failed to initialize" };
   return { ok: true, reason: `@facet/native: oneDNN ${r.info.version} (${r.info.isa}), ${r.info.threads} threads: ${r.threadsWhy}` };
 }

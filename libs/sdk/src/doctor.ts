@@ -33,7 +33,7 @@ function nativeDoctor(): NativeDoctor {
   const reg = nativeEngineInfo();
   return {
     available: true,
-    summary: `oneDNN ${info.version}, ISA ${info.isa}, ${info.threads} threads`,
+    summary: `oneDNN ${info.version}, ISA ${info.isa}, ${info.threads} thread(s)${reg ? `: ${reg.threadsWhy}` : ''}`,
     isa: info.isa,
     impls: info.impls,
     ...(reg ? { nativeKernels: reg.nativeKernels, fallbackKernels: reg.fallbackKernels } : {}),
