@@ -56,6 +56,31 @@ describe('facet invert', () => {
     expect(PNG.sync.read(readFileSync(out.files.images[0])).width).toBe(64);
   });
 
+  it('--random: new identities drawn from the run\'s class centres; a verifier run mixes its own centres alike; converged flags', () => {
+    // the verifier is the inverted run itself: the same mixture of the same centres, so it must score as the model does
+    const r = facet(['invert', run, '--random', '2', '--steps', '4', '--verifier', run, '--converged-cosine', '-1', '--out', join(dir, 'rnd'), '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.summary.kind).toBe('random');
+    expect(out.images[0].target).toMatch(/N\(μ, Σ\) of 4 reference embeddings/);
+    expect(out.summary.identityWeight).toBe(8); // 'auto' = s/2 of the trained head (s = 16)
+    for (const i of out.images) {
+      expect(i.verifierCosine).toBeCloseTo(i.cosine, 3);
+      expect(i.verifierImpostorCosine).toBeTypeOf('number');
+      expect(i.converged).toBe(i.verifierCosine > i.verifierImpostorCosine);
+    }
+    expect(out.summary.convergence.cosineThreshold).toBe(-1);
+    const report = JSON.parse(readFileSync(join(dir, 'rnd', 'report.json'), 'utf8'));
+    expect(report.summary.converged).toBe(out.summary.converged);
+    // the paper's recipe: uniform random identities, identity weight 1, and a plain verdict in the text summary
+    const p = facet(['invert', run, '--random', '2', '--recipe', 'paper', '--steps', '3', '--out', join(dir, 'paper')]);
+    expect(p.status, p.stderr).toBe(0);
+    expect(p.stdout).toMatch(/recipe paper, identity weight 1/);
+    expect(p.stdout).toMatch(/NOT CONVERGED: 0\/2 targets meet the rule .*--random-from centers/);
+    const bad = facet(['invert', run, '--random', '2', '--random-from', 'nope.npy', '--steps', '1']);
+    expect(bad.stderr).toMatch(/--random-from nope.npy: not centers, sphere or an existing .npy file/);
+  });
+
   it('bad targets give one clear line', () => {
     const none = facet(['invert', run]);
     expect(none.status).not.toBe(0);

@@ -1,6 +1,6 @@
 import { initEngine, tf } from '@facet/engine';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { disposeInversion, invert, type InversionProgress } from '../src/index.js';
+import { disposeInversion, invert, sampleRandomIdentities, type InversionProgress } from '../src/index.js';
 import { trainTinyModel, type TrainedTiny } from './trained-model.js';
 
 // Two tiny IResNets trained here on the same 4 procedural identities (different seeds): the model to invert and an
@@ -99,6 +99,44 @@ describe('invert a tiny trained model', () => {
     // ℓ2 loss does; it still lifts the mean cosine a lot
     expect(r.summary.meanCosine).toBeGreaterThan(r.summary.meanInitialCosine + 0.3);
     expect(r.summary.meanVerifierCosine).toBeTypeOf('number');
+    disposeInversion(r);
+  });
+
+  it('random identities: the new defaults (drawn from the centres, identity weight s/2) beat the paper recipe (uniform on the sphere) on the same seed', async () => {
+    // all other options at their defaults, 60 steps (the default 600 is for a real model); the tiny head's s = 16
+    const margin = { s: 16, m1: 1, m2: 0.3, m3: 0 };
+    const centers = net.centers as tf.Variable<tf.Rank.R2>;
+    const common = { steps: 60, batchSize: 4, seed: 3, margin, verifier: { model: verifier.model, centers: verifier.centers as tf.Variable<tf.Rank.R2> } };
+    const old = await invert(net.model, { kind: 'random', count: 4, seed: 3 }, { ...common, recipe: 'paper', verifier: { model: verifier.model } });
+    const now = await invert(net.model, { kind: 'random', count: 4, seed: 3, reference: centers }, common);
+    expect(now.summary.identityWeight).toBe(8);
+    expect(old.summary.identityWeight).toBe(1);
+    expect(old.summary.meanVerifierCosine).toBeNull(); // a uniform direction has no counterpart in the verifier's space
+    expect(now.summary.meanCosine).toBeGreaterThan(old.summary.meanCosine + 0.1);
+    expect(now.summary.meanCosine).toBeGreaterThan(0.5);
+    // the same mixture of the verifier's own centres: the verifier recognises each new identity in its own image
+    expect(now.summary.meanVerifierCosine!).toBeGreaterThan(now.summary.meanVerifierImpostorCosine!);
+    expect(now.report.every((r) => r.converged === (r.cosine >= 0.7 && r.verifierCosine! > r.verifierImpostorCosine!))).toBe(true);
+    expect(now.summary.converged).toBe(now.summary.convergedCount === 4);
+    console.log(`tiny model, 60 steps: paper recipe cos ${old.summary.meanCosine.toFixed(3)}, facet ${now.summary.meanCosine.toFixed(3)} (verifier ${now.summary.meanVerifierCosine!.toFixed(3)} vs impostor ${now.summary.meanVerifierImpostorCosine!.toFixed(3)})`);
+    [old, now].forEach(disposeInversion);
+  });
+
+  it('a verifier identical to the model scores random identities exactly as the model does (same mixture of the same centres)', async () => {
+    const centers = net.centers as tf.Variable<tf.Rank.R2>;
+    const r = await invert(net.model, { kind: 'random', count: 3, seed: 1, reference: centers }, { steps: 2, batchSize: 3, verifier: { model: net.model, centers } });
+    r.report.forEach((row) => expect(row.verifierCosine!).toBeCloseTo(row.cosine, 4));
+    // impostor level: mean cosine of the other images to this target, recomputed here from the model and the draw
+    const { targets, weights } = sampleRandomIdentities(3, 16, 1, centers);
+    const m = tf.tidy(() => {
+      const e = net.model.apply(r.images);
+      return tf.matMul(tf.div(e, tf.norm(e, 'euclidean', 1, true)), targets, false, true).arraySync() as number[][];
+    });
+    r.report.forEach((row, i) => {
+      expect(row.cosine).toBeCloseTo(m[i]![i]!, 4);
+      expect(row.verifierImpostorCosine!).toBeCloseTo((m.reduce((s, x, j) => s + (j === i ? 0 : x[i]!), 0)) / 2, 4);
+    });
+    tf.dispose([targets, weights!]);
     disposeInversion(r);
   });
 

@@ -43,6 +43,32 @@ async function loadFaces(paths: string[], size: number): Promise<tf.Tensor4D> {
   return tf.tensor4d(pixels, [paths.length, size, size, 3]);
 }
 
+/** Whether a run directory holds class centres (a margin-head checkpoint). */
+function hasClassCenters(runDir: string): boolean {
+  try {
+    loadClassCenters(runDir);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The reference set that --random identities are drawn from: the run's class centres, a .npy, or none (sphere). */
+function randomReference(from: string, runDir: string | undefined, modelArg: string): tf.Tensor2D | tf.Tensor3D | undefined {
+  if (from === 'sphere') return undefined;
+  if (from === 'centers') {
+    if (!runDir || !hasClassCenters(runDir)) {
+      throw new Error(`--random draws new identities from the class centres of the run, and ${modelArg} has none (a model folder, or a run without a margin head). Pass the run directory, --random-from emb.npy (embeddings of reference faces, facet embed writes them) or --random-from sphere.`);
+    }
+    const c = loadClassCenters(runDir);
+    return tf.tensor(c.centers, classCenterShape(c)) as tf.Tensor2D | tf.Tensor3D;
+  }
+  if (!existsSync(from)) throw new Error(`--random-from ${from}: not centers, sphere or an existing .npy file.`);
+  const npy = readNpy(from);
+  if (npy.shape.length !== 2 || npy.shape[0]! < 2) throw new Error(`--random-from ${from} has shape [${npy.shape.join(', ')}]; expected [M, D] reference embeddings with M ≥ 2.`);
+  return tf.tensor2d(npy.data, npy.shape as [number, number]);
+}
+
 function parseClasses(values: string[]): number[] {
   return values
     .flatMap((v) => v.split(','))
@@ -61,7 +87,8 @@ export default class Invert extends FacetCommand {
   static examples = [
     '<%= config.bin %> invert runs/r18 --class 0,1,2,3 --out inv',
     '<%= config.bin %> invert runs/r18 --image face.png --verifier runs/r18-seed7 --steps 1000',
-    '<%= config.bin %> invert runs/r18 --random 8 --no-bn-prior',
+    '<%= config.bin %> invert runs/r18 --random 8 --verifier runs/r18-seed7',
+    '<%= config.bin %> invert runs/r18 --random 8 --recipe paper --no-bn-prior',
     '<%= config.bin %> invert runs/r18/model --embedding emb.npy --json',
   ];
   static args = {
@@ -71,13 +98,20 @@ export default class Invert extends FacetCommand {
     image: Flags.string({ description: 'target face image (aligned crop); repeat for several (default: none)', multiple: true, helpGroup: 'TARGETS' }),
     embedding: Flags.string({ description: '.npy of target embeddings [N, D] in the model\'s space (facet embed writes one) (default: none)', helpGroup: 'TARGETS' }),
     class: Flags.string({ description: 'training class index (close set, needs the run\'s checkpoints); comma list or repeat (default: none)', multiple: true, helpGroup: 'TARGETS' }),
-    random: Flags.integer({ description: 'N random unit embeddings (new identities) (default: none)', min: 1, helpGroup: 'TARGETS' }),
+    random: Flags.integer({ description: 'N new identities, drawn from the distribution of the model\'s class centres (see --random-from) (default: none)', min: 1, helpGroup: 'TARGETS' }),
+    'random-from': Flags.string({
+      description: 'where --random identities come from: centers (the run\'s class centres), sphere (uniform: the paper\'s recipe, rarely reachable), or a .npy of reference embeddings [M, D] (default: centers, sphere with --recipe paper)',
+      helpGroup: 'TARGETS',
+    }),
+    recipe: Flags.string({ description: 'defaults to start from: facet (open-set identity weight s/2, 600 steps, random identities from the centres) or paper (ArcFace TPAMI §4.5 as printed: weight 1, 2000 steps, uniform random identities)', options: ['facet', 'paper'], default: 'facet' }),
     verifier: Flags.string({ description: 'independent model (other seed or architecture) that scores the results (default: none: no verifier score)' }),
     out: outFolderFlag('inversion', 'the synthesized PNGs, contact sheet and report.json'),
-    steps: Flags.integer({ description: 'optimisation steps (paper: 20000)', default: 2000, min: 1 }),
+    steps: Flags.integer({ description: 'optimisation steps (default 600; --recipe paper 2000; the paper ran 20000 on a GPU)', min: 1 }),
     lr: Flags.string({ description: 'Adam learning rate (warm-up + cosine decay)', default: '0.25' }),
     'batch-size': Flags.integer({ description: 'targets optimised together (BN statistics pooled over them)', default: 256, min: 1 }),
-    'identity-weight': Flags.string({ description: 'weight of the identity term (open-set ℓ2 is ≤ 4, ArcFace CE ≈ 40 at the start)', default: '1' }),
+    'identity-weight': Flags.string({ description: 'weight of the identity term; auto = s/2 for open-set targets (the ℓ2 term\'s slope matched to the ArcFace loss\'s), 1 for --class (default: auto; --recipe paper 1)' }),
+    'bn-ramp': Flags.string({ description: 'fraction of the steps over which λ_bn rises linearly to its value (0 = constant, as the paper)', default: '0' }),
+    'converged-cosine': Flags.string({ description: 'a target counts as converged at this cosine (and, with --verifier, above the verifier\'s impostor level)', default: '0.7' }),
     'bn-weight': Flags.string({ description: 'λ of the BN statistic prior (paper 0.05)', default: '0.05' }),
     'bn-form': Flags.string({ description: 'paper: squared, mean+std; deepinversion: plain norms, mean+variance', options: ['paper', 'deepinversion'], default: 'paper' }),
     'first-bn-multiplier': Flags.string({ description: 'weight of the first BN layer (DeepInversion: 10)', default: '1' }),
@@ -112,7 +146,10 @@ export default class Invert extends FacetCommand {
       const S = model.inputSize;
       let target: InversionTarget;
       let targetImages: tf.Tensor4D | undefined;
-      let margin;
+      // the trained head's margin: the close-set loss uses it, and the open-set identity weight 'auto' is its s/2
+      const margin = where.runDir && hasClassCenters(where.runDir) ? loadClassCenters(where.runDir).margin : undefined;
+      const recipe = flags.recipe as 'facet' | 'paper';
+      if (flags['random-from'] && !flags.random) throw new Error('--random-from applies to --random targets only.');
       if (flags.image?.length) {
         targetImages = await loadFaces(flags.image, S);
         owned.push(targetImages);
@@ -128,10 +165,11 @@ export default class Invert extends FacetCommand {
         const c = loadClassCenters(where.runDir);
         const centers = tf.tensor(c.centers, classCenterShape(c)) as tf.Tensor2D | tf.Tensor3D;
         owned.push(centers);
-        margin = c.margin;
         target = { kind: 'class', classes: parseClasses(flags.class), centers };
       } else {
-        target = { kind: 'random', count: flags.random!, seed: flags.seed };
+        const reference = randomReference(flags['random-from'] ?? (recipe === 'paper' ? 'sphere' : 'centers'), where.runDir, args.model);
+        if (reference) owned.push(reference);
+        target = { kind: 'random', count: flags.random!, seed: flags.seed, ...(reference ? { reference } : {}) };
       }
 
       let verifier: VerifierSpec | undefined;
@@ -140,7 +178,8 @@ export default class Invert extends FacetCommand {
         const vm: Backbone = await loadBackbone(vw.modelDir);
         owned.push(vm);
         verifier = { model: vm };
-        if (target.kind === 'class' && vw.runDir) {
+        const mixesCentres = target.kind === 'random' && target.reference !== undefined && (flags['random-from'] ?? 'centers') === 'centers';
+        if ((target.kind === 'class' || mixesCentres) && vw.runDir && hasClassCenters(vw.runDir)) {
           const vc = loadClassCenters(vw.runDir);
           const vcent = tf.tensor(vc.centers, classCenterShape(vc)) as tf.Tensor2D | tf.Tensor3D;
           owned.push(vcent);
@@ -151,12 +190,16 @@ export default class Invert extends FacetCommand {
       const json = this.jsonEnabled();
       const bar = json ? undefined : progressBar('invert', 'cos {cos} | loss {loss} | batch {chunk} | ETA {eta}');
       let started = false;
-      const steps = flags.steps;
+      const steps = flags.steps ?? (recipe === 'paper' ? 2000 : 600);
+      const idw = flags['identity-weight'];
       const result = await invert(model, target, {
+        recipe,
         steps,
         lr: num('lr', flags.lr),
         batchSize: flags['batch-size'],
-        identityWeight: num('identity-weight', flags['identity-weight']),
+        ...(idw === undefined ? {} : { identityWeight: idw === 'auto' ? 'auto' : num('identity-weight', idw) }),
+        bnRamp: num('bn-ramp', flags['bn-ramp']),
+        convergedCosine: num('converged-cosine', flags['converged-cosine']),
         bnWeight: flags['bn-prior'] ? num('bn-weight', flags['bn-weight']) : 0,
         bnForm: flags['bn-form'] as 'paper' | 'deepinversion',
         firstBnMultiplier: num('first-bn-multiplier', flags['first-bn-multiplier']),
@@ -191,12 +234,18 @@ export default class Invert extends FacetCommand {
           extra: { model: where.modelDir, verifier: flags.verifier ? resolve(flags.verifier) : null },
         });
         const s = result.summary;
-        this.log(`inverted ${s.targets} target(s) with ${s.model} in ${s.seconds.toFixed(1)} s (${s.steps} steps, priors: BN ${s.priors.bn ? 'on' : 'off'}, TV ${s.priors.tv ? 'on' : 'off'})`);
+        const f3 = (v: number | null) => (v === null ? '-' : v.toFixed(3));
+        this.log(`inverted ${s.targets} target(s) with ${s.model} in ${s.seconds.toFixed(1)} s (${s.steps} steps, recipe ${recipe}, identity weight ${s.identityWeight}, priors: BN ${s.priors.bn ? 'on' : 'off'}, TV ${s.priors.tv ? 'on' : 'off'})`);
         this.table(
-          ['target', 'cos', 'start', 'verifier', 'BN dist'],
-          result.report.map((r) => [r.target, r.cosine.toFixed(3), r.initialCosine.toFixed(3), r.verifierCosine === null ? '-' : r.verifierCosine.toFixed(3), r.bnDistance.toFixed(2)]),
+          ['target', 'cos', 'start', 'verifier', 'impostor', 'BN dist', 'converged'],
+          result.report.map((r) => [r.target, r.cosine.toFixed(3), r.initialCosine.toFixed(3), f3(r.verifierCosine), f3(r.verifierImpostorCosine), r.bnDistance.toFixed(2), r.converged ? 'yes' : 'NO']),
         );
-        this.log(`mean cos ${s.meanCosine.toFixed(3)}${s.meanVerifierCosine === null ? '' : `, verifier ${s.meanVerifierCosine.toFixed(3)}`}; batch BN distance ${s.initialBatchBnDistance.toFixed(2)} → ${s.batchBnDistance.toFixed(2)}${s.targetBatchBnDistance === undefined ? '' : ` (real faces ${s.targetBatchBnDistance.toFixed(2)})`}`);
+        this.log(`mean cos ${s.meanCosine.toFixed(3)}${s.meanVerifierCosine === null ? '' : `, verifier ${s.meanVerifierCosine.toFixed(3)} (impostor level ${f3(s.meanVerifierImpostorCosine)})`}; batch BN distance ${s.initialBatchBnDistance.toFixed(2)} → ${s.batchBnDistance.toFixed(2)}${s.targetBatchBnDistance === undefined ? '' : ` (real faces ${s.targetBatchBnDistance.toFixed(2)})`}`);
+        this.log(
+          s.converged
+            ? `converged: ${s.convergedCount}/${s.targets} targets (${s.convergence.why})`
+            : `NOT CONVERGED: ${s.convergedCount}/${s.targets} targets meet the rule (${s.convergence.why}); try more --steps, a higher --identity-weight${target.kind === 'random' && !target.reference ? ', or --random-from centers (uniform random identities are rarely reachable)' : ''}`,
+        );
         this.log(`wrote ${files.images.length} PNG(s), ${files.contactSheet} and ${files.report}`);
         return { out, files, summary: s, images: result.report };
       } finally {
