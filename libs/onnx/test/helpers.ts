@@ -46,3 +46,15 @@ export function relToMax(a: ArrayLike<number>, b: ArrayLike<number>): number {
   }
   return d / m;
 }
+
+/** Names of the tensors whose float32 bits differ (fast for 10⁷-element tensors, unlike a deep equality). */
+export function differingTensors(a: Record<string, { dataSync(): ArrayLike<number> }>, b: Record<string, { dataSync(): ArrayLike<number> }>): string[] {
+  const names = new Set([...Object.keys(a), ...Object.keys(b)]);
+  const out: string[] = [];
+  for (const n of names) {
+    const x = a[n]?.dataSync() as Float32Array | undefined;
+    const y = b[n]?.dataSync() as Float32Array | undefined;
+    if (!x || !y || x.length !== y.length || Buffer.compare(Buffer.from(x.buffer, x.byteOffset, x.byteLength), Buffer.from(y.buffer, y.byteOffset, y.byteLength)) !== 0) out.push(n);
+  }
+  return out;
+}
