@@ -3,6 +3,8 @@
 #include <atomic>
 #include <cstdlib>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <set>
 
 namespace facet {
@@ -12,8 +14,10 @@ dnnl::engine& cpuEngine() {
   return engine;
 }
 
+// Node worker threads may each run a tfjs engine on this addon: streams, primitive caches and scratchpads are
+// per thread (oneDNN primitives may execute concurrently; a shared scratchpad may not be used by two at once).
 dnnl::stream& cpuStream() {
-  static dnnl::stream stream(cpuEngine());
+  thread_local dnnl::stream stream(cpuEngine());
   return stream;
 }
 
@@ -34,12 +38,11 @@ Buffer::~Buffer() {
 int64_t liveAllocations() { return live.load(); }
 
 dnnl::memory scratchpadFor(const dnnl::memory::desc& md) {
-  static Buffer* buffer = nullptr;
-  static size_t capacity = 0;
+  thread_local std::unique_ptr<Buffer> buffer;
+  thread_local size_t capacity = 0;
   size_t need = md.get_size();
   if (need > capacity) {
-    delete buffer;
-    buffer = new Buffer(need);
+    buffer = std::make_unique<Buffer>(need);
     capacity = need;
   }
   return dnnl::memory(md, cpuEngine(), buffer ? buffer->data() : nullptr);
@@ -51,14 +54,20 @@ dnnl::primitive_attr userScratchpadAttr() {
   return attr;
 }
 
+static std::mutex implsMutex;
+
 static std::map<std::string, std::set<std::string>>& impls() {
   static std::map<std::string, std::set<std::string>> m;
   return m;
 }
 
-void noteImpl(const std::string& kind, const dnnl::primitive_desc_base& pd) { impls()[kind].insert(pd.impl_info_str()); }
+void noteImpl(const std::string& kind, const dnnl::primitive_desc_base& pd) {
+  std::lock_guard<std::mutex> lock(implsMutex);
+  impls()[kind].insert(pd.impl_info_str());
+}
 
 napi_value implsObject(napi_env env) {
+  std::lock_guard<std::mutex> lock(implsMutex);
   napi_value obj;
   napi_create_object(env, &obj);
   for (const auto& [kind, names] : impls()) {

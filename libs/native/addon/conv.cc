@@ -77,7 +77,7 @@ static std::unique_ptr<ConvEntry> build(int mode, const ConvGeom& g) {
 }
 
 static std::unordered_map<std::string, std::unique_ptr<ConvEntry>>& cache() {
-  static std::unordered_map<std::string, std::unique_ptr<ConvEntry>> m;
+  thread_local std::unordered_map<std::string, std::unique_ptr<ConvEntry>> m;  // per thread: see common.cc
   return m;
 }
 

@@ -15,7 +15,7 @@ struct MatMulEntry {
 };
 
 static std::unordered_map<std::string, std::unique_ptr<MatMulEntry>>& cache() {
-  static std::unordered_map<std::string, std::unique_ptr<MatMulEntry>> m;
+  thread_local std::unordered_map<std::string, std::unique_ptr<MatMulEntry>> m;  // per thread: see common.cc
   return m;
 }
 

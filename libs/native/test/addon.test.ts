@@ -3,7 +3,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { availableParallelism } from 'node:os';
 import { defaultThreads, nativeAddon, nativeStatus } from '../src/index.js';
-import { addonLoaded, FACET_NAMES, randomArray, tf } from './helpers.js';
+import { addonLoaded, FACET_NAMES, maxAbs, maxAbsDiff, randomArray, tf } from './helpers.js';
 
 describe('addon status', () => {
   it('says why and how to enable when the addon is unavailable', async () => {
@@ -92,5 +92,34 @@ describe.skipIf(!addonLoaded)('memory over training steps on native', () => {
     expect(after.liveAllocations).toBe(before.liveAllocations);
     expect(after.cachedPrimitives).toBe(before.cachedPrimitives);
     expect(losses.at(-1)!).toBeLessThan(losses[0]!); // it trains: the steps did real work
+  });
+});
+
+describe.skipIf(!addonLoaded)('worker threads', () => {
+  it('two worker threads run the addon concurrently (per-thread caches and scratchpads) and agree with this thread', async () => {
+    const { Worker } = await import('node:worker_threads');
+    const { ADDON_PATH } = await import('../src/index.js');
+    const g = [2, 17, 15, 24, 3, 3, 1, 32, 9, 8, 2, 2, 1, 1, 1, 1, 1, 1];
+    const x = randomArray(2 * 17 * 15 * 24, 11);
+    const w = randomArray(3 * 3 * 24 * 32, 12);
+    const want = new Float32Array(2 * 9 * 8 * 32);
+    nativeAddon().conv(0, x, w, want, g);
+    const code = `
+      const { parentPort, workerData: d } = require('node:worker_threads');
+      const addon = require(d.path);
+      addon.setThreads(1);
+      const y = new Float32Array(d.n);
+      for (let i = 0; i < 50; i++) addon.conv(i % 3 === 0 ? 0 : i % 3, i % 3 === 1 ? new Float32Array(d.x.length) : d.x, i % 3 === 2 ? new Float32Array(d.w.length) : d.w, i % 3 === 0 ? y : d.dy, d.g);
+      addon.conv(0, d.x, d.w, y, d.g);
+      parentPort.postMessage(y);`;
+    const dy = randomArray(want.length, 13);
+    const run = () => new Promise<Float32Array>((resolve, reject) => {
+      const wk = new Worker(code, { eval: true, workerData: { path: ADDON_PATH, x, w, dy, g, n: want.length } });
+      wk.once('message', (m: Float32Array) => resolve(m));
+      wk.once('error', reject);
+    });
+    const [a, b] = await Promise.all([run(), run()]);
+    expect(maxAbsDiff(a, want)).toBeLessThan(1e-5 * maxAbs(want));
+    expect(maxAbsDiff(b, want)).toBeLessThan(1e-5 * maxAbs(want));
   });
 });
