@@ -16,6 +16,7 @@ Each network is exported twice, as torch.onnx.export writes it in torch 1.13:
   and insightface's model-zoo form.
 - unfolded: model.eval(), training=TrainingMode.PRESERVE, do_constant_folding=False: the eval peephole only runs
   for TrainingMode.EVAL, so every BatchNormalization node stays, with the running statistics as initializers.
+Folded files use opset 13, unfolded ones opset 11 (Unsqueeze axes as an attribute, as in older files).
 Dynamic batch axis on input and output. Plus a graph of another architecture (ReLU CNN with a max-pool and global
 average pooling) with a static batch of 1, which is not an IResNet/MobileFaceNet but runs in ONNX Runtime.
 
@@ -245,7 +246,8 @@ def randomise_and_calibrate(model, size):
 
 def export(model, x, path, folded, input_name):
     kwargs = dict(
-        opset_version=13,
+        # folded files at opset 13, unfolded at 11 (the model zoo's opset: Unsqueeze/Squeeze take axes as attributes)
+        opset_version=13 if folded else 11,
         input_names=[input_name],
         output_names=["embedding"],
         dynamic_axes={input_name: {0: "batch"}, "embedding": {0: "batch"}},
