@@ -43,6 +43,9 @@ export interface ImportReport {
   source: StateDictSource;
   /** safetensors __metadata__, if any. */
   metadata?: Record<string, string>;
+  /** The BatchNorm step counter (num_batches_tracked, the largest over layers): Facet keeps no such buffer, so
+   * callers that want it back on export store it (facet import records it in the model folder). */
+  numBatchesTracked?: number;
 }
 
 export interface ExportModelOptions {
@@ -130,8 +133,18 @@ export async function importModel(file: string, opts: ImportModelOptions = {}): 
   }
   const options: BackboneOptions = { ...detected.options, ...(seed !== undefined ? { seed } : {}) };
   const backbone = backboneFromStateDict(stateDict, detected.network, options, file);
-  opts.onReport?.({ file, format, network: backbone.name, options: backbone.options, reasons: detected.reasons, tensors: stateDict.size, source, metadata });
+  opts.onReport?.({ file, format, network: backbone.name, options: backbone.options, reasons: detected.reasons, tensors: stateDict.size, source, metadata, numBatchesTracked: batchCount(stateDict) });
   return backbone;
+}
+
+function batchCount(sd: StateDict): number | undefined {
+  let n: number | undefined;
+  for (const [k, t] of sd) {
+    if (!k.endsWith('.num_batches_tracked') || t.dtype !== 'I64' || t.data.length !== 8) continue;
+    const v = Number(new DataView(t.data.buffer, t.data.byteOffset, 8).getBigInt64(0, true));
+    n = Math.max(n ?? 0, v);
+  }
+  return n;
 }
 
 async function importOnnx(file: string, o: { inputSize?: number; seed?: number; network: string; onReport?: (r: ImportReport) => void }): Promise<Backbone> {

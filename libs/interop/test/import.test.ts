@@ -22,6 +22,7 @@ describe('importModel on PyTorch-written fixtures', () => {
         expect(backbone.embeddingSize).toBe(m.embedding_size);
         expect(report!.source.container).toBe(f.wrapped);
         expect(report!.source.strippedPrefix).toBe(f.prefix);
+        expect(report!.numBatchesTracked).toBe(4); // the generator's four train-mode calibration passes
         const images = fixtureImages(m);
         const before = tf.memory().numTensors;
         const got = embed(backbone, images);

@@ -1,5 +1,5 @@
 import { basename, join, resolve } from 'node:path';
-import { EXPORT_FORMATS, exportArcfaceTorch, exportModel, initEngine, loadBackbone, type ArcfaceTorchExport, type BackendChoice, type ExportFormat } from '@facet/sdk';
+import { EXPORT_FORMATS, exportArcfaceTorch, exportModel, initEngine, loadBackbone, readBackboneManifest, type ArcfaceTorchExport, type BackendChoice, type ExportFormat } from '@facet/sdk';
 import { Args, Flags } from '@oclif/core';
 import { FacetCommand } from '../base.js';
 
@@ -36,7 +36,10 @@ export default class Export extends FacetCommand {
     }),
     out: Flags.string({ char: 'o', description: 'output file, or folder for arcface-torch (default: <model folder><extension of the format>, <run>/arcface_torch)', default: '' }),
     'world-size': Flags.integer({ description: 'arcface-torch: GPUs (ranks) the Partial FC centres are split over', default: 1, min: 1 }),
-    'num-batches-tracked': Flags.integer({ description: 'value of every BatchNorm num_batches_tracked buffer (.pth/.safetensors)', default: 0, min: 0 }),
+    'num-batches-tracked': Flags.integer({
+      description: 'value of every BatchNorm num_batches_tracked buffer (.pth/.safetensors); default: the count facet import recorded, else 0',
+      min: 0,
+    }),
   };
 
   async run(): Promise<ExportResult | ArcfaceTorchResult> {
@@ -55,7 +58,9 @@ export default class Export extends FacetCommand {
     await initEngine({ backend: flags.backend as BackendChoice });
     const backbone = await loadBackbone(model);
     try {
-      const r = await exportModel(backbone, file, { format, ...(format !== 'onnx' ? { numBatchesTracked: flags['num-batches-tracked'] } : {}) });
+      const recorded = (await readBackboneManifest(model)).extra?.numBatchesTracked;
+      const numBatchesTracked = flags['num-batches-tracked'] ?? (typeof recorded === 'number' ? recorded : 0);
+      const r = await exportModel(backbone, file, { format, ...(format !== 'onnx' ? { numBatchesTracked } : {}) });
       this.log(`wrote ${r.file} (${format}, ${backbone.name}, ${(r.bytes / 1e6).toFixed(2)} MB) from ${basename(model)}`);
       return { model, file: r.file, format, bytes: r.bytes, network: backbone.name };
     } finally {

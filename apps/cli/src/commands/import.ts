@@ -45,7 +45,12 @@ export default class Import extends FacetCommand {
         .join(', ');
       this.log(`${args.file}: ${r.format}, ${r.tensors} tensors${where ? ` (${where})` : ''}${r.source.epoch !== undefined ? `, epoch ${r.source.epoch}, step ${r.source.globalStep}` : ''}`);
       for (const line of r.reasons) this.log(`  ${line}`);
-      await saveBackbone(backbone, out, { importedFrom: file, importFormat: r.format, detected: r.reasons });
+      await saveBackbone(backbone, out, {
+        importedFrom: file,
+        importFormat: r.format,
+        detected: r.reasons,
+        ...(r.numBatchesTracked !== undefined ? { numBatchesTracked: r.numBatchesTracked } : {}),
+      });
       this.log(`wrote ${out} (${backbone.name}, ${(backbone.parameterCount() / 1e6).toFixed(3)}M parameters, ${backbone.inputSize}×${backbone.inputSize} input, ${backbone.embeddingSize}-d)`);
       return { ...r, out, parameters: backbone.parameterCount() };
     } finally {
