@@ -7,7 +7,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, sep } from 'node:path';
 import { scanImageFolder, type RawImage } from '@facet/data';
 import { alignCrop } from './align-image.js';
-import { contactSheet, type SheetTile } from './contact-sheet.js';
+import { alignContactSheet, type AlignSheetTile } from './contact-sheet.js';
 import { detectInRaw, withDefaults, type DetectOptions, type DetectedFace, type FaceBox } from './detect.js';
 import { AlignError, reason } from './errors.js';
 import { loadFaceApi } from './face-api.js';
@@ -148,7 +148,7 @@ export async function alignFaces(src: string, dst: string, opts: AlignFacesOptio
   const names = outputNames(rel);
   const total = rel.length;
   const records: ImageRecord[] = [];
-  const tiles: SheetTile[] = [];
+  const tiles: AlignSheetTile[] = [];
   const sampleEvery = sheetSamples > 0 ? Math.max(1, total / sheetSamples) : Infinity;
   let nextSample = 0;
   let crops = 0, failed = 0;
@@ -212,7 +212,7 @@ export async function alignFaces(src: string, dst: string, opts: AlignFacesOptio
   let contactSheetPath: string | undefined;
   if (tiles.length > 0) {
     contactSheetPath = join(dst, CONTACT_SHEET);
-    await writeAtomic(contactSheetPath, await encodePng(contactSheet(tiles)));
+    await writeAtomic(contactSheetPath, await encodePng(alignContactSheet(tiles)));
   }
   const list = (s: ImageStatus) => records.filter((r) => r.status === s).map((r) => r.source);
   const aligned = records.filter((r) => r.status === 'aligned').length;

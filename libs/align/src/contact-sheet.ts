@@ -13,13 +13,13 @@ const COLOURS: ReadonlyArray<[number, number, number]> = [
   [255, 0, 255],
 ];
 
-export interface SheetTile {
+export interface AlignSheetTile {
   image: RawImage;
   /** Landmarks in the tile's pixels. */
   points: Point[];
 }
 
-export function contactSheet(tiles: SheetTile[], columns = 8, gap = 2): RawImage {
+export function alignContactSheet(tiles: AlignSheetTile[], columns = 8, gap = 2): RawImage {
   if (tiles.length === 0) return { data: new Uint8Array(3 * 8 * 8).fill(255), width: 8, height: 8 };
   const tw = Math.max(...tiles.map((t) => t.image.width));
   const th = Math.max(...tiles.map((t) => t.image.height));

@@ -9,7 +9,7 @@ export { toRawImage, decodeUpright, DEFAULT_MIN_SIDE, DEFAULT_MAX_PIXELS, type I
 export { loadFaceApi, type DetectorName, type LoadedDetector } from './face-api.js';
 export { detectFaces, detectInRaw, fivePointsFrom68, DETECT_DEFAULTS, type DetectedFace, type DetectOptions, type FaceBox } from './detect.js';
 export { alignImage, alignCrop, type AlignedCrop } from './align-image.js';
-export { contactSheet, type SheetTile } from './contact-sheet.js';
+export { alignContactSheet, type AlignSheetTile } from './contact-sheet.js';
 export {
   alignFaces,
   ALIGN_MANIFEST,

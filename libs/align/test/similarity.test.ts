@@ -84,7 +84,7 @@ describe('estimateSimilarity', () => {
       const M = similarity(0.2 + r() * 3, (r() - 0.5) * 2 * Math.PI, (r() - 0.5) * 400, (r() - 0.5) * 400);
       const inv = invertAffine(M);
       const photo = ARCFACE_TEMPLATE_112.map((p) => applyAffine(inv, p as Point));
-      const fit = estimateSimilarity(photo, ARCFACE_TEMPLATE_112 as Point[]);
+      const fit = estimateSimilarity(photo, ARCFACE_TEMPLATE_112);
       for (let i = 0; i < 2; i++) for (let j = 0; j < 3; j++) expect(fit.matrix[i]![j]).toBeCloseTo(M[i]![j]!, 8);
       expect(fit.rms).toBeLessThan(1e-9);
       photo.forEach((p, i) => {
@@ -116,7 +116,7 @@ describe('estimateSimilarity', () => {
   it('never returns a reflection, and refuses degenerate input', () => {
     // a mirrored template: the best proper similarity is not an exact fit
     const mirrored: Point[] = ARCFACE_TEMPLATE_112.map(([x, y]) => [112 - x, y]);
-    const fit = estimateSimilarity(mirrored, ARCFACE_TEMPLATE_112 as Point[]);
+    const fit = estimateSimilarity(mirrored, ARCFACE_TEMPLATE_112);
     const [[a, b], [c, d]] = fit.matrix;
     expect(a * d - b * c).toBeGreaterThan(0);
     expect(fit.rms).toBeGreaterThan(1);

@@ -33,3 +33,4 @@ export * from '@facet/quality';
 export * from '@facet/inversion';
 export * from '@facet/repro';
 export * from '@facet/interop';
+export * from '@facet/align';
