@@ -21,6 +21,11 @@ export interface OnnxModelOptions {
    * 'pixels' when arithmetic on the input precedes the first layer. `embed` always takes normalised images.
    */
   input?: 'auto' | 'normalized' | 'pixels';
+  /**
+   * Let idle intra-op threads spin-wait between runs (ORT's default, true: lowest latency). false frees the cores
+   * at once, e.g. when another process's timed work follows on the same cores (the bench interleaves PyTorch).
+   */
+  allowSpinning?: boolean;
 }
 
 /** What `embed` takes: NHWC normalised floats, or anything tensor-like with a shape and async data() (a tf tensor). */
@@ -71,6 +76,7 @@ export async function loadOnnxModel(file: string, opts: OnnxModelOptions = {}): 
       executionMode: 'sequential',
       graphOptimizationLevel: opts.graphOptimizationLevel ?? 'all',
       executionProviders: ['cpu'],
+      ...(opts.allowSpinning === false ? { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } } : {}),
     });
   } catch (e) {
     throw new Error(`${file}: ONNX Runtime cannot load it (${firstLine(e)}); the file is truncated, corrupt or not ONNX — re-export or re-download it.`);

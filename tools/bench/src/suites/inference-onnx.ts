@@ -37,7 +37,8 @@ export async function onnxRuntimeRows(torch: TorchPeer | undefined, quick: boole
       const file = join(dir, `${name}.onnx`);
       await exportOnnx(net, file);
       net.dispose();
-      const model = await loadOnnxModel(file, { threads });
+      // no spin-waiting after a run: PyTorch's timed forward follows at once on the same cores
+      const model = await loadOnnxModel(file, { threads, allowSpinning: false });
       try {
         for (const batch of batches) {
           const x = randomNhwc(batch, 112, 17 + batch);
@@ -81,7 +82,7 @@ export async function onnxRuntimeRows(torch: TorchPeer | undefined, quick: boole
       }
     }
     sections.push(
-      `ONNX Runtime rows: onnxruntime-node (CPU execution provider, graph optimisation 'all', intraOpNumThreads ${threads} = os.availableParallelism()) on files written by @facet/onnx's exportOnnx from Facet's randomly initialised backbones; PyTorch set to ${threads} threads for these rows only (restored to ${torchThreadsBefore} after). ORT's time includes the NHWC→NCHW transpose of the input.`,
+      `ONNX Runtime rows: onnxruntime-node (CPU execution provider, graph optimisation 'all', intraOpNumThreads ${threads} = os.availableParallelism(), no spin-waiting between runs) on files written by @facet/onnx's exportOnnx from Facet's randomly initialised backbones; PyTorch set to ${threads} threads for these rows only (restored to ${torchThreadsBefore} after). ORT's time includes the NHWC→NCHW transpose of the input.`,
     );
   } finally {
     if (torch) await torch.request({ cmd: 'threads', n: torchThreadsBefore });
