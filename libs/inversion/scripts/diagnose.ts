@@ -5,7 +5,7 @@
 //   levels:  the verifier's genuine / impostor levels on real faces (held-out synthetic identities)
 //   runs:    short inversions under named configurations (env CONFIGS, STEPS, TARGETS)
 // Run: libs/inversion/scripts/run.sh diagnose.ts runs/qs-inv runs/qs-inv-verifier   (results: $OUT/diagnose.json)
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadBackbone, type Backbone } from '@facet/backbones';
@@ -13,7 +13,10 @@ import { renderSyntheticFace } from '@facet/data';
 import { initEngine, tf } from '@facet/engine';
 import {
   classCenterShape,
+  contactSheet,
+  decodePng,
   disposeInversion,
+  encodePng,
   forwardWithBnStatistics,
   invert,
   loadClassCenters,
@@ -50,15 +53,19 @@ async function main() {
   const engine = await initEngine({ backend: (process.env.FACET_BACKEND as 'wasm') ?? 'wasm' });
   const load0 = loadavg()[0]!;
   const A = locateModel(runA);
-  const B = locateModel(runB);
   const model = await loadBackbone(A.modelDir);
-  const verifier = await loadBackbone(B.modelDir);
+  // the verifier is needed by the levels and runs phases only (targets/grad can run while it still trains)
+  const needsB = PHASES.includes('levels') || PHASES.includes('runs');
+  const B = needsB ? locateModel(runB) : A;
+  const verifier = needsB ? await loadBackbone(B.modelDir) : model;
   const S = model.inputSize;
   const ca = loadClassCenters(A.runDir!);
   const cb = loadClassCenters(B.runDir!);
-  const centersA = tf.tensor(ca.centers, classCenterShape(ca)) as tf.Tensor2D;
-  const centersB = tf.tensor(cb.centers, classCenterShape(cb)) as tf.Tensor2D;
-  const out: Record<string, unknown> = { model: runA, verifier: runB, backend: engine.backend, margin: ca.margin, loadAverageAtStart: r3(load0) };
+  const centersA = tf.tensor(ca.centers, classCenterShape(ca) as [number, number]) as tf.Tensor2D;
+  const centersB = tf.tensor(cb.centers, classCenterShape(cb) as [number, number]) as tf.Tensor2D;
+  const previous = existsSync(join(OUT, 'diagnose.json')) ? (JSON.parse(readFileSync(join(OUT, 'diagnose.json'), 'utf8')) as Record<string, unknown>) : {};
+  const out: Record<string, unknown> = {
+    ...previous, model: runA, verifier: runB, backend: engine.backend, margin: ca.margin, loadAverageAtStart: r3(load0) };
   mkdirSync(OUT, { recursive: true });
   const save = () => writeFileSync(join(OUT, 'diagnose.json'), JSON.stringify(out, null, 2) + '\n');
   const M = 32;
@@ -205,9 +212,23 @@ async function main() {
       save();
     }
   }
+  if (PHASES.includes('sheet')) {
+    // docs sheet: rows = targets, columns = the final images of the configurations in SHEET (read back from OUT)
+    const names = (process.env.SHEET ?? 'paper-sphere,centres-auto').split(',');
+    const cols = names.map((name) => {
+      const files = Array.from({ length: N }, (_, i) => join(OUT, name, `inverted-${i}.png`));
+      const px = files.flatMap((f) => Array.from(decodePng(readFileSync(f), f).data, (v) => (v - 127.5) / 127.5));
+      return tf.tensor4d(px, [N, S, S, 3]);
+    });
+    const file = resolve(process.env.SHEET_OUT ?? 'docs/inversion/random-before-after.png');
+    writeFileSync(file, encodePng(contactSheet(cols), Number(process.env.SHEET_SCALE ?? 1)));
+    out.sheet = { file, columns: names };
+    tf.dispose(cols);
+    save();
+  }
   tf.dispose([real0, real1, train0, centersA, centersB]);
   model.dispose();
-  verifier.dispose();
+  if (verifier !== model) verifier.dispose();
 }
 
 main().catch((e) => {

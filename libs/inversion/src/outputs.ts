@@ -1,6 +1,6 @@
 // Files of an inversion: one PNG per target, a contact sheet (targets × snapshot steps, the target faces first when
 // there are any) and a JSON report.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { tf } from '@facet/engine';
 import type { InversionResult } from './invert.js';
@@ -21,6 +21,13 @@ export interface InversionFiles {
   report: string;
 }
 
+/** Write through a temporary name and rename, so a reader never sees half a file (house rule: atomic writes). */
+function writeAtomic(path: string, data: string | Uint8Array): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, data);
+  renameSync(tmp, path);
+}
+
 /** Write `<outDir>/inverted-<i>.png`, `<outDir>/contact-sheet.png` and `<outDir>/report.json`. */
 export function writeInversionOutputs(result: InversionResult, outDir: string, opts: InversionOutputOptions = {}): InversionFiles {
   const scale = opts.scale ?? 1;
@@ -32,12 +39,12 @@ export function writeInversionOutputs(result: InversionResult, outDir: string, o
   const digits = String(Math.max(0, result.report.length - 1)).length;
   const images = tensorToRgbImages(result.images).map((img, i) => {
     const name = `inverted-${String(i).padStart(digits, '0')}.png`;
-    writeFileSync(join(outDir, name), encodePng(img, scale));
+    writeAtomic(join(outDir, name), encodePng(img, scale));
     return name;
   });
   const columns = [...(opts.targetImages ? [opts.targetImages] : []), ...result.snapshots.map((s) => s.images)];
   const sheetName = 'contact-sheet.png';
-  writeFileSync(join(outDir, sheetName), encodePng(contactSheet(columns), scale));
+  writeAtomic(join(outDir, sheetName), encodePng(contactSheet(columns), scale));
   const report = {
     summary: result.summary,
     options: result.options,
@@ -49,6 +56,6 @@ export function writeInversionOutputs(result: InversionResult, outDir: string, o
     images: result.report.map((r, i) => ({ file: images[i], ...r })),
     ...opts.extra,
   };
-  writeFileSync(join(outDir, 'report.json'), JSON.stringify(report, null, 2) + '\n');
+  writeAtomic(join(outDir, 'report.json'), JSON.stringify(report, null, 2) + '\n');
   return { images: images.map((f) => join(outDir, f)), contactSheet: join(outDir, sheetName), report: join(outDir, 'report.json') };
 }

@@ -1,7 +1,10 @@
 // Experiment 5 (ArcFace TPAMI §3.3 / §4.5, after DeepInversion): synthesize faces of training identities from the
 // ArcFace model's gradients alone, with and without the BatchNorm-statistics prior, and score them with an
 // independent verifier (a CosFace model trained on the same identities from another seed). The reference row is
-// the verifier's cosine for real images of the same identities.
+// the verifier's cosine for real images of the same identities. A second table does the same for new identities
+// (open set, `facet invert --random`): drawn from the Gaussian of the model's class centres, carried into the
+// verifier's space as the same mixture of its own centres, with the verifier's impostor level (the other targets'
+// images) as the reference a transferred identity must beat.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadBackbone } from '@facet/backbones';
@@ -13,6 +16,10 @@ import { sizesFor } from '../sizes.js';
 import { baseConfig, trainAndMeasure } from '../training-run.js';
 import type { ExperimentOptions, ExperimentResult } from '../types.js';
 import { experimentDir, pairedDifference, reproCommand, saveResult, shownPath, verdict } from './common.js';
+
+function marginOf(runDir: string) {
+  return loadClassCenters(runDir).margin;
+}
 
 function centersTensor(runDir: string): tf.Tensor2D | tf.Tensor3D {
   const c = loadClassCenters(runDir);
@@ -44,12 +51,20 @@ export async function inversionExperiment(opts: ExperimentOptions): Promise<Expe
   const data = await experimentData(sizes, { identities: sizes.identities, imagesPerIdentity: sizes.imagesPerIdentity }, opts.data);
   const dir = experimentDir(opts, 'inversion');
   const cols = ['verifier cosine', 'inverted-model cosine', 'BN distance'];
+  const openCols = ['verifier cosine', 'verifier impostor level', 'inverted-model cosine', 'converged', 'BN distance'];
   const result: ExperimentResult = {
     name: 'inversion',
     title: 'Face inversion with and without the BN prior',
     claim: 'Images synthesized from a trained model with the BatchNorm-statistics prior keep their identity under an independent verifier better than without the prior (ArcFace TPAMI §4.5).',
     status: 'done',
-    tables: [{ title: `Close-set inversion of ${sizes.inversionTargets} training identities, ${sizes.inversionSteps} steps (verifier: CosFace, other seed)`, columns: cols, rows: [] }],
+    tables: [
+      { title: `Close-set inversion of ${sizes.inversionTargets} training identities, ${sizes.inversionSteps} steps (verifier: CosFace, other seed)`, columns: cols, rows: [] },
+      {
+        title: `Open-set inversion of ${sizes.inversionTargets} new identities (facet invert --random: drawn from the class centres' Gaussian), ${sizes.inversionSteps} steps, default recipe (identity weight s/2)`,
+        columns: openCols,
+        rows: [],
+      },
+    ],
     plots: [],
     findings: [],
     seconds: 0,
@@ -83,6 +98,25 @@ export async function inversionExperiment(opts: ExperimentOptions): Promise<Expe
     const vc = loadClassCenters(ver.output);
     const realCos = vc.subCenters === 1 ? meanCenterCosine(emb, vc.embeddingSize, classes, vc.centers) : NaN;
     result.tables[0]!.rows.push({ setting: 'real images (reference)', values: { [cols[0]!]: realCos }, command: cmd });
+    // open set: new identities, the issue-25 path (`facet invert --random`), with and without the prior
+    const open: InversionResult[] = [];
+    for (const [name, bnWeight] of [['with BN prior (λ = 0.05)', 0.05], ['without BN prior (λ = 0)', 0]] as const) {
+      opts.onLog?.(`invert random identities ${name}`);
+      const r = await invert(backbone, { kind: 'random', count: classes.length, seed: 1, reference: targets }, { steps: sizes.inversionSteps, bnWeight, batchSize: classes.length, seed: 1, margin: marginOf(model.output), verifier: { model: verifier, centers: verifierCenters } });
+      open.push(r);
+      runs.push({ name: `random ${name}`, r });
+      result.tables[1]!.rows.push({
+        setting: name,
+        values: {
+          [openCols[0]!]: r.summary.meanVerifierCosine ?? NaN,
+          [openCols[1]!]: r.summary.meanVerifierImpostorCosine ?? NaN,
+          [openCols[2]!]: r.summary.meanCosine,
+          [openCols[3]!]: r.summary.convergedCount,
+          [openCols[4]!]: r.summary.meanBnDistance,
+        },
+        command: `facet invert ${shownPath(model.output)} --random ${classes.length} --seed 1 --steps ${sizes.inversionSteps}${bnWeight === 0 ? ' --no-bn-prior' : ''} --verifier ${shownPath(ver.output)} (${cmd})`,
+      });
+    }
     const sheet = contactSheet(runs.map((x) => x.r.images));
     writeFileSync(join(dir, 'contact-sheet.png'), encodePng(sheet, 3));
     result.plots.push('inversion/contact-sheet.png');
@@ -93,7 +127,12 @@ export async function inversionExperiment(opts: ExperimentOptions): Promise<Expe
     result.findings.push(
       `Verifier cosine with − without the BN prior: ${p.mean >= 0 ? '+' : ''}${p.mean.toFixed(3)} (real images: ${realCos.toFixed(3)}), paired over ${p.n} identities: ` +
         `standard error ${p.se.toFixed(3)}, the prior scores higher for ${p.positive} of ${p.n}; ${claim}. One inversion start and one model pair: the error covers identities, not training seeds.`,
-      'Contact sheet columns: with the BN prior, then without it; one row per identity.',
+      'Contact sheet columns: training identities with the BN prior, then without it; new random identities with the BN prior, then without it; one row per target.',
+    );
+    const [ow, oo] = open.map((r) => r.summary);
+    result.findings.push(
+      `New identities (open set): inverted-model cosine ${ow!.meanCosine.toFixed(3)} with the prior, ${oo!.meanCosine.toFixed(3)} without; verifier ${ow!.meanVerifierCosine?.toFixed(3)} / ${oo!.meanVerifierCosine?.toFixed(3)} against impostor levels ${ow!.meanVerifierImpostorCosine?.toFixed(3)} / ${oo!.meanVerifierImpostorCosine?.toFixed(3)}; ` +
+        `${ow!.convergedCount}/${ow!.targets} and ${oo!.convergedCount}/${oo!.targets} targets converged (${ow!.convergence.why}).`,
     );
   } finally {
     for (const x of runs) disposeInversion(x.r);
