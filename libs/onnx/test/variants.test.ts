@@ -205,3 +205,16 @@ describe('graphs that normalise their own input (mxnet conversions: Sub 127.5, M
     await plain.dispose();
   });
 });
+
+describe('ONNX Runtime model details', () => {
+  it('a symbolic embedding width is measured with one probe run', async () => {
+    const file = rewrite('mbf_folded.onnx', 'symbolic-out.onnx', (m) => {
+      const dims = m.graph!.output![0]!.type!.tensorType!.shape!.dim!;
+      dims[1] = onnx.TensorShapeProto.Dimension.create({ dimParam: 'D' });
+    });
+    const model = await loadOnnxModel(file);
+    expect(model.embeddingSize).toBe(32);
+    expect(relToMax(await model.embed(inputsNhwc().data), floats('mbf.out.bin'))).toBeLessThan(1e-5);
+    await model.dispose();
+  });
+});
