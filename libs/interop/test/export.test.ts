@@ -83,6 +83,24 @@ describe('exportModel', () => {
     });
   }
 
+  it('ONNX goes through @facet/onnx both ways (format from the extension), and gives the same embeddings back', async () => {
+    const m = manifest.models.mbf!;
+    const backbone = await importModel(fixture('mbf.pth'));
+    const out = join(tmp, 'mbf.onnx');
+    expect((await exportModel(backbone, out)).format).toBe('onnx');
+    let format = '';
+    const again = await importModel(out, { onReport: (r) => (format = r.format) });
+    expect(format).toBe('onnx');
+    expect(again.name).toBe('mobilefacenet');
+    const images = fixtureImages(m);
+    const r = relativeMaxDiff(embed(again, images), embed(backbone, images));
+    images.dispose();
+    expect(r.relative).toBeLessThan(1e-5);
+    await expect(importModel(out, { network: 'r50' })).rejects.toThrow(/is a mobilefacenet but network r50 was given/);
+    again.dispose();
+    backbone.dispose();
+  });
+
   it('safetensors export equals the bytes safetensors.torch.save_file wrote for the same state dict', async () => {
     const backbone = await importModel(fixture('ir_tiny_legacy.pth'), { inputSize: 32 });
     const reference = readFileSync(fixture('ir_tiny.safetensors'));
