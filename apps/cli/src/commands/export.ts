@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { EXPORT_FORMATS, exportArcfaceTorch, exportModel, initEngine, loadBackbone, readBackboneManifest, type ArcfaceTorchExport, type BackendChoice, type ExportFormat } from '@facet/sdk';
 import { Args, Flags } from '@oclif/core';
@@ -12,6 +13,10 @@ export interface ExportResult {
 }
 
 export type ArcfaceTorchResult = ArcfaceTorchExport & { run: string; format: 'arcface-torch' };
+
+function refuseExisting(path: string, force: boolean): void {
+  if (!force && existsSync(path)) throw new Error(`--out ${path} already exists; choose another name or pass --force to replace it`);
+}
 
 const EXTENSION: Record<ExportFormat, string> = { pth: '.pth', safetensors: '.safetensors', onnx: '.onnx' };
 
@@ -35,6 +40,7 @@ export default class Export extends FacetCommand {
       default: 'pth',
     }),
     out: Flags.string({ char: 'o', description: 'output file, or folder for arcface-torch (default: <model folder><extension of the format>, <run>/arcface_torch)', default: '' }),
+    force: Flags.boolean({ description: 'replace an existing output file (or arcface-torch folder)' }),
     'world-size': Flags.integer({ description: 'arcface-torch: GPUs (ranks) the Partial FC centres are split over', default: 1, min: 1 }),
     'num-batches-tracked': Flags.integer({
       description: 'value of every BatchNorm num_batches_tracked buffer (.pth/.safetensors); default: the count facet import recorded, else 0',
@@ -47,7 +53,9 @@ export default class Export extends FacetCommand {
     if (flags.format === 'arcface-torch') {
       await initEngine({ backend: flags.backend as BackendChoice });
       const run = resolve(args.model);
-      const r = await exportArcfaceTorch(run, resolve(flags.out || join(run, 'arcface_torch')), { worldSize: flags['world-size'] });
+      const dir = resolve(flags.out || join(run, 'arcface_torch'));
+      refuseExisting(dir, flags.force);
+      const r = await exportArcfaceTorch(run, dir, { worldSize: flags['world-size'] });
       this.log(`wrote ${r.files.length} arcface_torch checkpoint(s) (epoch ${r.epoch}, global step ${r.globalStep}, ${r.numClasses} classes as ${r.numLocal.join(' + ')}) and ${r.config} to ${r.dir}`);
       for (const n of r.notCarried) this.log(`  not carried: ${n}`);
       return { ...r, run, format: 'arcface-torch' };
@@ -55,6 +63,7 @@ export default class Export extends FacetCommand {
     const format = flags.format as ExportFormat;
     const model = resolve(args.model);
     const file = resolve(flags.out || `${model}${EXTENSION[format]}`);
+    refuseExisting(file, flags.force);
     await initEngine({ backend: flags.backend as BackendChoice });
     const backbone = await loadBackbone(model);
     try {

@@ -1,3 +1,4 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { importModel, initEngine, saveBackbone, type BackendChoice, type ImportReport } from '@facet/sdk';
 import { Args, Flags } from '@oclif/core';
@@ -20,16 +21,20 @@ export default class Import extends FacetCommand {
     file: Args.string({ description: 'model file: .pth / .pt / .safetensors / .onnx', required: true }),
   };
   static flags = {
-    out: Flags.string({ char: 'o', description: 'model folder to write (default: the file name without extension, beside the file)', default: '' }),
+    out: Flags.string({ char: 'o', description: 'model folder to write (default: <file name without extension>.facet beside the file)', default: '' }),
     network: Flags.string({ description: 'architecture: auto (detect from names and shapes) or a Facet / insightface name (iresnet50, r50, mbf, vit_t…)', default: 'auto' }),
     'input-size': Flags.integer({ description: 'input side when the weights allow several (0: detect; 112 for a 7×7 final map)', default: 0, min: 0 }),
+    force: Flags.boolean({ description: 'replace an existing model folder at --out' }),
     heads: Flags.integer({ description: 'ViT attention heads, which the weights do not store (0: insightface\'s 8)', default: 0, min: 0 }),
   };
 
   async run(): Promise<ImportResult> {
     const { args, flags } = await this.parse(Import);
     const file = resolve(args.file);
-    const out = resolve(flags.out || join(dirname(file), basename(file, extname(file))));
+    const out = resolve(flags.out || join(dirname(file), `${basename(file, extname(file))}.facet`));
+    if (!flags.force && existsSync(out) && (!statSync(out).isDirectory() || readdirSync(out).length > 0)) {
+      throw new Error(`--out ${out} already exists; choose another folder or pass --force to replace it`);
+    }
     await initEngine({ backend: flags.backend as BackendChoice });
     let report: ImportReport | undefined;
     const backbone = await importModel(file, {
