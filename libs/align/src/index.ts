@@ -9,6 +9,7 @@ export { toRawImage, decodeUpright, DEFAULT_MIN_SIDE, DEFAULT_MAX_PIXELS, type I
 export { loadFaceApi, type DetectorName, type LoadedDetector } from './face-api.js';
 export { detectFaces, detectInRaw, fivePointsFrom68, DETECT_DEFAULTS, type DetectedFace, type DetectOptions, type FaceBox } from './detect.js';
 export { alignImage, alignCrop, type AlignedCrop } from './align-image.js';
+export { alignLargestFace, type AlignLargestOptions } from './align-one.js';
 export { alignContactSheet, type AlignSheetTile } from './contact-sheet.js';
 export {
   alignFaces,

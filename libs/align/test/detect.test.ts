@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '@facet/engine';
-import { alignCrop, detectFaces, loadFaceApi, toRawImage, type DetectedFace } from '../src/index.js';
+import { alignCrop, alignLargestFace, detectFaces, loadFaceApi, toRawImage, type DetectedFace } from '../src/index.js';
 
 const PHOTOS = fileURLToPath(new URL('./fixtures/photos', import.meta.url));
 const files = readdirSync(PHOTOS).sort().flatMap((id) => readdirSync(join(PHOTOS, id)).map((f) => join(PHOTOS, id, f)));
@@ -92,4 +92,18 @@ describe('detectFaces on real photos', () => {
     expect(two).toHaveLength(2);
     expect(two[0]!.box.width * two[0]!.box.height).toBeGreaterThanOrEqual(two[1]!.box.width * two[1]!.box.height);
   }, 300_000);
+});
+
+describe('alignLargestFace', () => {
+  it('gives the crop of the largest face, or undefined without a face', async () => {
+    const hopper = files.find((f) => f.includes('grace_hopper'))!;
+    const r = await alignLargestFace(hopper, { size: 112 });
+    expect(r).toBeDefined();
+    expect([r!.image.width, r!.image.height]).toEqual([112, 112]);
+    const direct = alignCrop(await toRawImage(hopper), (await detectFaces(hopper))[0]!.landmarks);
+    expect(Buffer.from(r!.image.data).equals(Buffer.from(direct.image.data))).toBe(true);
+    expect(await alignLargestFace(hopper, { minFace: 5000 })).toBeUndefined();
+    const flat = { data: new Uint8Array(64 * 64 * 3).fill(128), width: 64, height: 64 };
+    expect(await alignLargestFace(flat)).toBeUndefined();
+  }, 120_000);
 });
