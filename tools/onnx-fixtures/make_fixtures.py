@@ -3,6 +3,8 @@
 
 Run: OPENBLAS_CORETYPE=SkylakeX /usr/bin/python3 tools/onnx-fixtures/make_fixtures.py [out_dir]
 (default out_dir: libs/onnx/test/fixtures). Deterministic (seed 2048); no pretrained weights anywhere.
+`make_fixtures.py --full-size DIR` writes full-size IResNet-18 / get_mbf files (112², 512-d, ~100 MB, not for
+committing) for `node tools/onnx-fixtures/check_full_size.mjs DIR`.
 
 Modules follow insightface recognition/arcface_torch/backbones (iresnet.py, mobilefacenet.py) layer for layer and
 name for name, with every channel count scaled by a width multiplier round(c·w) (as Facet's `width` option) so that
@@ -258,7 +260,23 @@ def export(model, x, path, folded, input_name):
         torch.onnx.export(model, x, path, do_constant_folding=False, training=torch.onnx.TrainingMode.PRESERVE, **kwargs)
 
 
+def full_size(out):
+    """Full-size IResNet-18 and get_mbf (112², 512-d, BN folded), for check_full_size.mjs; ~100 MB, never committed."""
+    os.makedirs(out, exist_ok=True)
+    torch.manual_seed(1)
+    x = torch.randn(2, 3, 112, 112).clamp(-1, 1)
+    x.numpy().astype("<f4").tofile(os.path.join(out, "inputs.bin"))
+    for name, model in [("r18", IResNet((2, 2, 2, 2), 1.0, 112, 512)), ("mbf", MobileFaceNet(1.0, 112, 512))]:
+        randomise_and_calibrate(model, 112)
+        with torch.no_grad():
+            model(x).numpy().astype("<f4").tofile(os.path.join(out, f"{name}.out.bin"))
+        export(model, x, os.path.join(out, f"{name}.onnx"), True, "input.1")
+        print(name, sum(p.numel() for p in model.parameters()), "parameters")
+
+
 def main():
+    if len(sys.argv) > 2 and sys.argv[1] == "--full-size":
+        return full_size(sys.argv[2])
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "..", "libs", "onnx", "test", "fixtures")
     os.makedirs(out, exist_ok=True)
     size = 32
