@@ -131,6 +131,22 @@ def main():
     torch.save(ddp, os.path.join(OUT, 'ir_tiny_ddp.pth'))
     entry('ir_tiny_ddp.pth', 'ir_tiny', layout='zip', dtype='float32', prefix='module.')
 
+    # tensors that are views into shared storages at nonzero offsets (what saving slices of one buffer gives):
+    # every BN's four vectors carved out of one flat tensor per layer, padded in front
+    views = type(sd)()
+    for k, v in sd.items():
+        views[k] = v
+    for k in [k for k in sd if k.endswith('.running_var')]:
+        base = k[: -len('running_var')]
+        parts = [sd[base + n] for n in ('weight', 'bias', 'running_mean', 'running_var')]
+        flat = torch.cat([torch.zeros(3)] + parts)
+        o = 3
+        for n, p in zip(('weight', 'bias', 'running_mean', 'running_var'), parts):
+            views[base + n] = flat[o:o + p.numel()]
+            o += p.numel()
+    torch.save(views, os.path.join(OUT, 'ir_tiny_views.pth'))
+    entry('ir_tiny_views.pth', 'ir_tiny', layout='zip', dtype='float32', views='storage offsets')
+
     # fp16 weights (model.half()); the reference runs the float32 model holding the same fp16-rounded values
     half = build(SPECS['ir_tiny'])
     half.load_state_dict(sd)

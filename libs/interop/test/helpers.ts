@@ -29,6 +29,7 @@ export interface FixtureFile {
   embeddings?: string;
   wrapped?: string;
   prefix?: string;
+  views?: string;
 }
 
 export const manifest = JSON.parse(readFileSync(join(FIXTURES, 'fixtures.json'), 'utf8')) as {

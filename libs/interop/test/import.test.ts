@@ -11,7 +11,7 @@ beforeAll(async () => {
 
 describe('importModel on PyTorch-written fixtures', () => {
   for (const f of manifest.files) {
-    it(`${f.file} (${f.layout}, ${f.dtype}${f.wrapped ? `, in ${f.wrapped}` : ''}${f.prefix ? `, ${f.prefix} prefix` : ''}) matches PyTorch's embeddings`, async () => {
+    it(`${f.file} (${f.layout}, ${f.dtype}${f.wrapped ? `, in ${f.wrapped}` : ''}${f.prefix ? `, ${f.prefix} prefix` : ''}${f.views ? `, ${f.views}` : ''}) matches PyTorch's embeddings`, async () => {
       const m = manifest.models[f.model]!;
       let report: ImportReport | undefined;
       const backbone = await importModel(fixture(f.file), { inputSize: m.input_size, onReport: (r) => (report = r) });
