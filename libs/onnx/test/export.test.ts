@@ -100,6 +100,25 @@ describe('exportOnnx: Facet backbone → ONNX', () => {
     }
   });
 
+  it('a static batch and other names: ONNX Runtime runs it chunk by chunk and still equals Facet', async () => {
+    const net = createBackbone('mobilefacenet', CASES[1]!.options);
+    randomise(net, 3);
+    const file = join(tmp, 'static.onnx');
+    await exportOnnx(net, file, { batch: 2, inputName: 'data', outputName: 'fc1', opset: 11 });
+    const model = await loadOnnxModel(file);
+    expect([model.inputName, model.outputName, model.staticBatch]).toEqual(['data', 'fc1', 2]);
+    const x = images(3, 32, 5);
+    const y = tf.tidy(() => net.apply(tf.tensor4d(x, [3, 32, 32, 3]), { training: false }));
+    const err = relToMax(await model.embed(x, 3), y.dataSync());
+    y.dispose();
+    await model.dispose();
+    expect(err).toBeLessThan(1e-4);
+    const back = await importOnnxBackbone(file);
+    expect(differingTensors(back.backbone.getWeights(), net.getWeights())).toEqual([]);
+    back.backbone.dispose();
+    net.dispose();
+  });
+
   it('refuses what it cannot write, with the reason', async () => {
     const vit = createBackbone('vit_t', { inputSize: 18, patchSize: 9, depth: 1, embeddingSize: 8 });
     await expect(exportOnnx(vit, join(tmp, 'vit.onnx'))).rejects.toThrow('exportOnnx: vit_t cannot be exported to ONNX yet; IResNet and MobileFaceNet can.');
