@@ -1,7 +1,7 @@
 // Files → upright RGB pixels for detection and alignment. sharp (libvips) decodes and applies the EXIF orientation
 // (`rotate()` with no angle), so a phone photo stored sideways is aligned the way it is seen; grey images become RGB
 // and alpha is dropped, as @facet/data's decoder and OpenCV's IMREAD_COLOR (insightface reads with cv2.imread) do.
-// Without sharp, @facet/data's pure-JS decoders are used and the EXIF orientation cannot be applied.
+// BMP, and everything when sharp does not load, goes through @facet/data's decoders (no EXIF orientation then).
 
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -51,10 +51,11 @@ function checkSize(width: number, height: number, source: string, limits: ImageL
 /** Decode bytes to upright RGB, checking the size from the header before any pixel is decoded. */
 export async function decodeUpright(bytes: Uint8Array, source: string, limits: ImageLimits = {}): Promise<RawImage> {
   const sharp = loadSharp();
-  if (!sharp) {
-    const probe = probeImage(bytes);
+  const probe = probeImage(bytes);
+  // libvips reads no BMP: @facet/data's bmp-js path does (BMPs carry no EXIF orientation)
+  if (!sharp || probe?.format === 'bmp') {
     if (probe?.width && probe?.height) checkSize(probe.width, probe.height, source, limits);
-    const img = await decodeImage(bytes, source, 'js').catch((e: unknown) => {
+    const img = await decodeImage(bytes, source, sharp ? 'auto' : 'js').catch((e: unknown) => {
       throw new AlignError(e instanceof Error ? e.message : String(e), source, reason(e));
     });
     checkSize(img.width, img.height, source, limits);

@@ -83,3 +83,31 @@ describe('decodeUpright', () => {
     await expect(toRawImage({ data: new Uint8Array(10), width: 40, height: 40 })).rejects.toThrow(/width×height×3 bytes/);
   });
 });
+
+describe('BMP', () => {
+  it("decodes BMP through @facet/data's decoder (libvips has no BMP loader)", async () => {
+    // a 40×34 24-bit bottom-up BMP of the coded pattern, written by hand
+    const c = coded(40, 34);
+    const row = Math.ceil((40 * 3) / 4) * 4;
+    const bmp = Buffer.alloc(54 + row * 34);
+    bmp.write('BM', 0);
+    bmp.writeUInt32LE(bmp.length, 2);
+    bmp.writeUInt32LE(54, 10);
+    bmp.writeUInt32LE(40, 14);
+    bmp.writeInt32LE(40, 18);
+    bmp.writeInt32LE(34, 22);
+    bmp.writeUInt16LE(1, 26);
+    bmp.writeUInt16LE(24, 28);
+    for (let y = 0; y < 34; y++) {
+      for (let x = 0; x < 40; x++) {
+        const s = (y * 40 + x) * 3, d = 54 + (33 - y) * row + x * 3;
+        bmp[d] = c.data[s + 2]!;
+        bmp[d + 1] = c.data[s + 1]!;
+        bmp[d + 2] = c.data[s]!;
+      }
+    }
+    const img = await decodeUpright(bmp, 'coded.bmp');
+    expect([img.width, img.height]).toEqual([40, 34]);
+    expect(Buffer.from(img.data).equals(Buffer.from(c.data))).toBe(true);
+  });
+});
