@@ -1,7 +1,7 @@
 // Files → upright RGB pixels for detection and alignment. sharp (libvips) decodes and applies the EXIF orientation
 // (`rotate()` with no angle), so a phone photo stored sideways is aligned the way it is seen; grey images become RGB
 // and alpha is dropped, as @facet/data's decoder and OpenCV's IMREAD_COLOR (insightface reads with cv2.imread) do.
-// BMP, and everything when sharp does not load, goes through @facet/data's decoders (no EXIF orientation then).
+// BMP and PGM/PPM, and everything when sharp does not load, go through @facet/data's decoders (no EXIF orientation then).
 
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -52,8 +52,8 @@ function checkSize(width: number, height: number, source: string, limits: ImageL
 export async function decodeUpright(bytes: Uint8Array, source: string, limits: ImageLimits = {}): Promise<RawImage> {
   const sharp = loadSharp();
   const probe = probeImage(bytes);
-  // libvips reads no BMP: @facet/data's bmp-js path does (BMPs carry no EXIF orientation)
-  if (!sharp || probe?.format === 'bmp') {
+  // sharp's libvips reads neither BMP nor PGM/PPM: @facet/data's decoders do (these formats carry no EXIF orientation)
+  if (!sharp || probe?.format === 'bmp' || probe?.format === 'pnm') {
     if (probe?.width && probe?.height) checkSize(probe.width, probe.height, source, limits);
     const img = await decodeImage(bytes, source, sharp ? 'auto' : 'js').catch((e: unknown) => {
       throw new AlignError(e instanceof Error ? e.message : String(e), source, reason(e));

@@ -84,7 +84,14 @@ describe('decodeUpright', () => {
   });
 });
 
-describe('BMP', () => {
+describe('BMP and PGM', () => {
+  it("decodes PGM through @facet/data's decoder", async () => {
+    const pixels = new Uint8Array(40 * 36).map((_, i) => (i * 7) % 256);
+    const img = await decodeUpright(Buffer.concat([Buffer.from('P5\n40 36\n255\n'), Buffer.from(pixels)]), 'grey.pgm');
+    expect([img.width, img.height]).toEqual([40, 36]);
+    for (let i = 0; i < pixels.length; i++) expect(img.data[i * 3 + 1]).toBe(pixels[i]);
+  });
+
   it("decodes BMP through @facet/data's decoder (libvips has no BMP loader)", async () => {
     // a 40×34 24-bit bottom-up BMP of the coded pattern, written by hand
     const c = coded(40, 34);
