@@ -1,6 +1,7 @@
 // The warp against closed forms: bilinear interpolation reproduces an image that is affine in (x, y) exactly, the
 // border is 0 (cv2.BORDER_CONSTANT) with partial weights at the edge, and dots drawn at known landmark positions land
 // on insightface's template after alignCrop.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { alignCrop, applyAffine, arcfaceTemplate, invertAffine, warpAffine, type Affine, type FivePoints, type Point } from '../src/index.js';
 
@@ -53,6 +54,31 @@ describe('warpAffine', () => {
     const out = warpAffine(img, [[1, 0, 0.5], [0, 1, 0]], 4, 4);
     expect(out.data[(1 * 4 + 0) * 3]).toBe(100);
     expect(out.data[(1 * 4 + 1) * 3]).toBe(200);
+  });
+});
+
+describe('warpAffine vs PyTorch grid_sample (fixtures/make_warp_fixture.py)', () => {
+  const ref = JSON.parse(readFileSync(new URL('./fixtures/warp-torch.json', import.meta.url), 'utf8')) as {
+    width: number;
+    height: number;
+    size: number;
+    image: number[];
+    cases: Array<{ matrix: Affine; out: number[] }>;
+  };
+  it('matches bilinear zero-padded sampling of a random image to rounding, border included', () => {
+    const img = { data: Uint8Array.from(ref.image), width: ref.width, height: ref.height };
+    for (const c of ref.cases) {
+      const out = warpAffine(img, c.matrix, ref.size);
+      let zeros = 0, worst = 0;
+      c.out.forEach((v, i) => {
+        worst = Math.max(worst, Math.abs(out.data[i]! - v));
+        if (v === 0) zeros++;
+      });
+      expect(worst).toBeLessThanOrEqual(0.5 + 1e-4);
+      // each case has both image and border in view
+      expect(zeros).toBeGreaterThan(10);
+      expect(zeros).toBeLessThan(c.out.length - 100);
+    }
   });
 });
 
