@@ -5,7 +5,7 @@
       "sources": ["addon/addon.cc", "addon/common.cc", "addon/conv.cc", "addon/matmul.cc", "addon/channel.cc", "addon/elementwise.cc"],
       "libraries": ["-ldnnl", "-fopenmp"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
-      "cflags_cc": ["-std=c++17", "-fexceptions", "-O3", "-fopenmp", "-Wall"]
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-O3", "-fno-trapping-math", "-fopenmp", "-Wall"]
     }
   ]
 }

@@ -78,11 +78,16 @@ napi_value Prelu(napi_env env, napi_callback_info info) {
   const float *xs = x.data, *alpha = al.data;
   float* o = out.data;
 #pragma omp parallel for schedule(static) if (n >= kParallelMin)
-  for (int64_t r = 0; r < rows; r++)
+  for (int64_t r = 0; r < rows; r++) {
+    // branch-free (max/min) with restrict pointers so the loop vectorises: the branchy form mispredicted on
+    // activations' random signs and ran ~70x slower than an add
+    const float* __restrict xr = xs + r * C;
+    float* __restrict orow = o + r * C;
     for (int64_t c = 0; c < C; c++) {
-      float v = xs[r * C + c];
-      o[r * C + c] = v > 0 ? v : alpha[c] * v;
+      float v = xr[c];
+      orow[c] = std::max(v, 0.0f) + alpha[c] * std::min(v, 0.0f);
     }
+  }
   return nullptr;
 }
 
