@@ -12,8 +12,8 @@ export interface DataNode {
   name: string;
   /** Every input name, with pass-through aliases resolved ('' = optional input left out). */
   inputs: string[];
-  /** The constant value of each input, where it is one. */
-  consts: (ConstTensor | undefined)[];
+  /** The constant value of each input, where it is one (initializers are read on first access). */
+  readonly consts: (ConstTensor | undefined)[];
   attrs: Record<string, AttrValue>;
   output: string;
 }
@@ -64,8 +64,22 @@ export function parseOnnxGraph(bytes: Uint8Array, file: string): OnnxGraph {
   const model = decodeModel(bytes, file);
   const g = model.graph!;
   const opset = toNumber((model.opsetImport ?? []).find((o) => !o.domain || o.domain === 'ai.onnx')?.version ?? 0);
-  const constants = new Map<string, ConstTensor>();
-  for (const t of g.initializer ?? []) constants.set(t.name ?? '', readTensor(t, file));
+  // initializers are converted to numbers when first used (loadOnnxModel only looks at the first few nodes)
+  const initializers = new Map((g.initializer ?? []).map((t) => [t.name ?? '', t]));
+  const folded = new Map<string, ConstTensor>();
+  const constants = {
+    has: (n: string) => folded.has(n) || initializers.has(n),
+    get(n: string): ConstTensor | undefined {
+      const hit = folded.get(n);
+      if (hit) return hit;
+      const t = initializers.get(n);
+      if (!t) return undefined;
+      const v = readTensor(t, file);
+      folded.set(n, v);
+      return v;
+    },
+    set: (n: string, v: ConstTensor) => folded.set(n, v),
+  };
   const inputs = (g.input ?? []).filter((i) => !constants.has(i.name ?? '')).map(valueInfo);
   if (inputs.length !== 1) {
     throw new Error(`${file}: the graph has ${inputs.length} inputs (${inputs.map((i) => i.name).join(', ') || 'none'}); a recognition model has exactly one, the image batch.`);
@@ -84,8 +98,8 @@ export function parseOnnxGraph(bytes: Uint8Array, file: string): OnnxGraph {
     const isData = inputsOf.some((n) => kind.get(n) === 'data');
     const isShape = inputsOf.some((n) => kind.get(n) === 'shape');
     if (!isData) {
-      const folded = isShape ? undefined : foldConstant(raw, op, inputsOf.map((n) => (n ? constants.get(n) : undefined)), attrs, opset);
-      if (folded) constants.set(outputs[0]!, folded);
+      const value = isShape ? undefined : foldConstant(raw, op, inputsOf.map((n) => (n ? constants.get(n) : undefined)), attrs, opset);
+      if (value) constants.set(outputs[0]!, value);
       else for (const o of outputs) if (o) kind.set(o, 'shape');
       return;
     }
@@ -98,7 +112,18 @@ export function parseOnnxGraph(bytes: Uint8Array, file: string): OnnxGraph {
       return;
     }
     for (const o of outputs) if (o) kind.set(o, 'data');
-    nodes.push({ index, op, name: raw.name ?? '', inputs: inputsOf, consts: inputsOf.map((n) => (n ? constants.get(n) : undefined)), attrs, output: outputs[0]! });
+    let consts: (ConstTensor | undefined)[] | undefined;
+    nodes.push({
+      index,
+      op,
+      name: raw.name ?? '',
+      inputs: inputsOf,
+      get consts() {
+        return (consts ??= inputsOf.map((n) => (n ? constants.get(n) : undefined)));
+      },
+      attrs,
+      output: outputs[0]!,
+    });
   });
   const consumerMap = new Map<string, DataNode[]>();
   for (const n of nodes) for (const i of n.inputs) if (kind.get(i) === 'data') consumerMap.set(i, [...(consumerMap.get(i) ?? []), n]);
