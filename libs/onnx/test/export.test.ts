@@ -51,7 +51,9 @@ describe('exportOnnx: Facet backbone → ONNX', () => {
       const net = createBackbone(c.name, c.options);
       randomise(net, 7);
       const file = join(tmp, `${c.name}-${c.options.inputSize}.onnx`);
+      const tensors = tf.memory().numTensors;
       const { bytes } = await exportOnnx(net, file);
+      expect(tf.memory().numTensors).toBe(tensors);
       expect(bytes).toBeGreaterThan(1000);
       expect(readdirSync(tmp).filter((f) => f.endsWith('.tmp'))).toEqual([]);
       const s = net.inputSize;

@@ -11,6 +11,7 @@ beforeAll(async () => {
 describe('importOnnxBackbone: PyTorch-exported graphs onto Facet backbones', () => {
   for (const m of manifest.models.filter((x) => x.facet)) {
     it(`${m.file}: detects ${m.facet!.network} and reproduces PyTorch's embeddings`, async () => {
+      const tensorsAtStart = tf.memory().numTensors;
       const { backbone, network, detectedBecause, folded } = await importOnnxBackbone(join(FIXTURES, m.file));
       try {
         expect(network.options).toMatchObject({ width: m.facet!.width, blocks: m.facet!.blocks, embeddingSize: m.facet!.embeddingSize, inputSize: manifest.inputSize });
@@ -30,6 +31,7 @@ describe('importOnnxBackbone: PyTorch-exported graphs onto Facet backbones', () 
       } finally {
         backbone.dispose();
       }
+      expect(tf.memory().numTensors).toBe(tensorsAtStart); // import + dispose leaves nothing behind
     });
   }
 });
