@@ -21,6 +21,7 @@ export {
 } from '@facet/engine';
 export { doctor, type DoctorReport } from './doctor.js';
 export { embedTwoViews, type EmbedTwoViewsOptions } from './embed-two-views.js';
+export { initModelFolder, importCacheDir } from './init-from-file.js';
 export * from '@facet/metrics';
 export * from '@facet/plot';
 export * from '@facet/eval';

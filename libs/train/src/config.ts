@@ -216,7 +216,7 @@ const SCHEMA: Record<keyof TrainConfig, ConfigFieldSpec> = {
   seed: { kind: 'integer', min: 0, insightface: 'seed', description: 'seed of initialisation, sampling and augmentation' },
   dataset: { kind: 'string', insightface: 'rec', description: "training data: 'synthetic[:identities=N,images=M]', an image folder (one sub-folder per identity) or a .rec file" },
   keepList: { kind: 'string', optional: true, description: "train only on the items listed in this file (as 'facet clean' writes); empty = all" },
-  init: { kind: 'string', optional: true, description: "fine-tune: start the backbone from this model folder (facet import writes one from insightface .pth/.onnx files) or a facet train run; it sets network, embedding size, input size and width; empty = random init" },
+  init: { kind: 'string', optional: true, description: "fine-tune: start the backbone from a model folder, a facet train run, or an insightface .pth/.pt/.safetensors/.onnx file (imported once into ~/.cache/facet/imports); it sets network, embedding size, input size and width; the head is new; empty = random init" },
   freeze: { kind: 'list', description: 'comma-separated parameter-name prefixes kept fixed (insightface names: conv1,bn1,prelu,layer1 = stem + first stage of an IResNet); empty = train everything' },
   valTargets: { kind: 'list', insightface: 'val_targets', description: "validation sets, comma-separated: .bin files, 'pairs.txt@root' or 'synthetic-val[:identities=N,pairs=P]'" },
   verbose: { kind: 'integer', min: 0, insightface: 'verbose', description: 'validate every N steps; 0 = only at the end' },

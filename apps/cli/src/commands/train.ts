@@ -1,4 +1,4 @@
-import { CONFIG_KEYS, CONFIG_SWITCHES, QUICKSTART_CONFIG, describeConfigFields, resolveConfig, train, type ConfigFieldDescription, type StepReport, type TrainSummary } from '@facet/sdk';
+import { CONFIG_KEYS, CONFIG_SWITCHES, QUICKSTART_CONFIG, describeConfigFields, initModelFolder, resolveConfig, train, type ConfigFieldDescription, type StepReport, type TrainSummary } from '@facet/sdk';
 import { Flags } from '@oclif/core';
 import type { FlagInput } from '@oclif/core/interfaces';
 import { FacetCommand } from '../base.js';
@@ -49,6 +49,10 @@ export default class Train extends FacetCommand {
       if (v !== undefined) overrides[k] = v;
     }
     overrides.backend = flags.backend;
+    // a model file given to --init (insightface .pth/.onnx/safetensors) becomes a model folder first
+    if (typeof overrides.init === 'string' && overrides.init) {
+      overrides.init = await initModelFolder(overrides.init, { onReport: (r) => this.logToStderr(`--init ${r.file}: ${r.network} (${r.reasons.join('; ')})`) });
+    }
     if (flags.resume) overrides.output = flags.resume;
     let file = flags.config;
     if (flags.resume && !file) file = `${flags.resume}/config.json`;
