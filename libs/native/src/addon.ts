@@ -22,6 +22,8 @@ export interface NativeAddon {
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array): void;
   /** out = x > 0 ? x : α·x, α repeating along x. */
   prelu(x: Float32Array, alpha: Float32Array, out: Float32Array): void;
+  /** out = x with `axes` reversed (4-byte values: float32, or int32 viewed as float32). */
+  reverse(x: Float32Array, out: Float32Array, shape: number[], axes: number[]): void;
 }
 
 export interface AddonInfo {

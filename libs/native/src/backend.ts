@@ -6,6 +6,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { nativeAddon, nativeStatus, type AddonInfo } from './addon.js';
 import * as conv from './kernels/conv.js';
 import { binaryKernels, prelu } from './kernels/elementwise.js';
+import { reverse } from './kernels/layout.js';
 import * as facet from './kernels/facet.js';
 import * as mm from './kernels/matmul.js';
 import type { KernelArgs, MaybeNative, Tf } from './kernels/types.js';
@@ -26,6 +27,7 @@ export const NATIVE_TFJS_KERNELS: Readonly<Record<string, MaybeNative>> = {
   _FusedMatMul: mm.fusedMatMul,
   ...binaryKernels,
   Prelu: prelu,
+  Reverse: reverse,
 };
 
 /** Names under which the caller (libs/engine) runs its own fused training kernels. */

@@ -55,3 +55,14 @@ describe.skipIf(!addonLoaded)('native element-wise kernels vs cpu', () => {
     }), 1e-6);
   });
 });
+
+describe.skipIf(!addonLoaded)('native Reverse vs cpu', () => {
+  it('float32 and int32, one or several axes, negative axes', async () => {
+    await expectNativeMatchesCpu('reverse', fresh(() => {
+      const x = rand([3, 5, 4, 3]);
+      const i = tf.range(0, 60, 1, 'int32').reshape([3, 4, 5]);
+      return [tf.reverse(x, 2), tf.reverse(x, [1, 2]), tf.reverse(x, [0, 3]), tf.reverse(x, -1), tf.reverse(x, []), tf.reverse(rand([7]), 0),
+        tf.reverse(i, [0, 2]).cast('float32'), tf.reverse(i, 1).cast('float32')];
+    }), 0);
+  });
+});

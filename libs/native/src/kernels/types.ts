@@ -4,7 +4,7 @@ import type * as tfc from '@tensorflow/tfjs-core';
 
 export type Tf = Pick<
   typeof tfc,
-  'getKernelsForBackend' | 'getKernel' | 'registerKernel' | 'unregisterKernel' | 'registerBackend' | 'findBackend' | 'backend_util'
+  'getKernelsForBackend' | 'getKernel' | 'registerKernel' | 'unregisterKernel' | 'registerBackend' | 'findBackend' | 'backend_util' | 'util'
 >;
 
 export type TensorInfo = tfc.TensorInfo;
@@ -12,7 +12,7 @@ export type TensorInfo = tfc.TensorInfo;
 /** tfjs-backend-cpu's MathBackendCPU as far as the native kernels need it: host TypedArrays per dataId. */
 export interface CpuBackend {
   data: { get(dataId: object): { values?: unknown } | undefined };
-  makeTensorInfo(shape: number[], dtype: tfc.DataType, values?: Float32Array): TensorInfo;
+  makeTensorInfo(shape: number[], dtype: tfc.DataType, values?: Float32Array | Int32Array): TensorInfo;
 }
 
 export type KernelArgs = { inputs: Record<string, TensorInfo | undefined>; attrs: Record<string, unknown>; backend: CpuBackend };
