@@ -8,7 +8,7 @@ import { basename, dirname, extname, join, relative, sep } from 'node:path';
 import { scanImageFolder, type RawImage } from '@facet/data';
 import { alignCrop } from './align-image.js';
 import { alignContactSheet, type AlignSheetTile } from './contact-sheet.js';
-import { detectInRaw, withDefaults, type DetectOptions, type DetectedFace, type FaceBox } from './detect.js';
+import { checkDetectOptions, detectInRaw, withDefaults, type DetectOptions, type DetectedFace, type FaceBox } from './detect.js';
 import { AlignError, reason } from './errors.js';
 import { loadFaceApi } from './face-api.js';
 import { encodePng, toRawImage } from './image.js';
@@ -136,7 +136,9 @@ export async function alignFaces(src: string, dst: string, opts: AlignFacesOptio
   const sheetSamples = opts.sheetSamples ?? 48;
   if (!['largest', 'all', 'skip'].includes(multiple)) throw new AlignError(`multiple '${multiple}': use largest, all or skip (--multiple).`);
   if (!(minFace >= 0)) throw new AlignError(`minFace ${minFace}: must be ≥ 0 px (--min-face).`);
+  if (!(Number.isInteger(size) && size >= 8)) throw new AlignError(`size ${size}: must be a whole number of pixels ≥ 8 (--size; insightface uses 112).`);
   const detectOpts = withDefaults(opts);
+  checkDetectOptions(detectOpts);
   let scan;
   try {
     scan = await scanImageFolder(src);

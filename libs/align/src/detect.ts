@@ -5,6 +5,7 @@
 
 import { resizeRgb, type RawImage } from '@facet/data';
 import { initEngine, tf } from '@facet/engine';
+import { AlignError } from './errors.js';
 import { loadFaceApi, type DetectorName, type FaceApiPoint } from './face-api.js';
 import { toRawImage, type ImageInput, type ImageLimits } from './image.js';
 import type { FivePoints, Point } from './template.js';
@@ -46,6 +47,14 @@ export function withDefaults(opts: DetectOptions): DetectOptions & typeof DETECT
   return { ...DETECT_DEFAULTS, ...set };
 }
 
+/** One clear line for options out of range (they name the CLI flag too). */
+export function checkDetectOptions(o: DetectOptions & typeof DETECT_DEFAULTS): void {
+  if (!(o.minScore >= 0 && o.minScore <= 1)) throw new AlignError(`minScore ${o.minScore}: must be between 0 and 1 (--min-score).`);
+  if (o.detector !== 'ssd' && o.detector !== 'tiny') throw new AlignError(`detector '${o.detector}': use ssd or tiny (--detector).`);
+  if (!(Number.isInteger(o.maxSide) && o.maxSide >= 64)) throw new AlignError(`maxSide ${o.maxSide}: must be a whole number of pixels ≥ 64 (--max-side).`);
+  if (o.detector === 'tiny' && !(o.tinyInputSize > 0 && o.tinyInputSize % 32 === 0)) throw new AlignError(`tinyInputSize ${o.tinyInputSize}: must be a positive multiple of 32.`);
+}
+
 const mean = (pts: FaceApiPoint[]): Point => [pts.reduce((s, p) => s + p.x, 0) / pts.length, pts.reduce((s, p) => s + p.y, 0) / pts.length];
 
 /** The five insightface points from 68 iBUG points. */
@@ -63,7 +72,7 @@ export async function detectFaces(image: ImageInput, opts: DetectOptions = {}): 
 /** detectFaces on decoded upright RGB (alignFaces decodes once and uses the pixels for both steps). */
 export async function detectInRaw(img: RawImage, opts: DetectOptions = {}): Promise<DetectedFace[]> {
   const o = withDefaults(opts);
-  if (!(o.minScore >= 0 && o.minScore <= 1)) throw new Error(`minScore ${o.minScore}: must be between 0 and 1`);
+  checkDetectOptions(o);
   await initEngine();
   const { api } = await loadFaceApi(o.detector);
   const scale = Math.min(1, o.maxSide / Math.max(img.width, img.height));

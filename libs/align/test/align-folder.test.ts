@@ -130,5 +130,9 @@ describe('alignFaces', () => {
     await expect(alignFaces(join(dir, 'nope'), join(dir, 'x'))).rejects.toThrow(/nope: no such folder/);
     await expect(alignFaces(src, join(dir, 'x'), { multiple: 'most' as never })).rejects.toThrow(/multiple 'most': use largest, all or skip/);
     await expect(alignFaces(src, join(dir, 'x'), { minFace: -1 })).rejects.toThrow(/minFace -1/);
+    await expect(alignFaces(src, join(dir, 'x'), { size: 4 })).rejects.toThrow(/size 4: must be a whole number of pixels ≥ 8 \(--size/);
+    await expect(alignFaces(src, join(dir, 'x'), { minScore: 2 })).rejects.toThrow(/minScore 2: must be between 0 and 1 \(--min-score\)/);
+    await expect(alignFaces(src, join(dir, 'x'), { detector: 'mtcnn' as never })).rejects.toThrow(/detector 'mtcnn': use ssd or tiny/);
+    expect(existsSync(join(dir, 'x'))).toBe(false);
   });
 });
