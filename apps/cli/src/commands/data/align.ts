@@ -17,7 +17,7 @@ export default class DataAlign extends FacetCommand {
   };
   static flags = {
     multiple: Flags.string({ description: 'images with several faces: crop the largest, crop all (<image>_1.png, …), or skip the image', options: ['largest', 'all', 'skip'], default: 'largest' }),
-    'min-face': Flags.integer({ description: 'ignore faces whose box is smaller than this many pixels (shorter side, in the photo)', default: 0, min: 0 }),
+    'min-face': Flags.integer({ description: 'ignore faces whose box is smaller than this many pixels (shorter side, in the photo); default 0 keeps every face, as insightface does', default: 0, min: 0 }),
     'min-score': Flags.string({ description: 'lowest detector score kept, 0–1 (insightface RetinaFace det_thresh)', default: '0.5' }),
     size: Flags.integer({ description: 'crop side in pixels; the ArcFace template is scaled to it as insightface does', default: 112, min: 8, max: 1024 }),
     detector: Flags.string({ description: 'face detector: ssd (SSD-MobileNetV1, more accurate) or tiny (TinyFaceDetector, faster)', options: ['ssd', 'tiny'], default: 'ssd' }),
