@@ -147,7 +147,15 @@ export async function alignFaces(src: string, dst: string, opts: AlignFacesOptio
   }
   const detector = (await loadFaceApi(detectOpts.detector)).name;
   const rel = scan.files.map((f) => relative(src, f));
-  const names = outputNames(rel);
+  const names = outputNames(rel).map((n) => n.split(sep).join('/'));
+  // second and later faces ('all') get <name>_<k>, made unique against every image's own output name
+  const used = new Set(names);
+  const extraName = (name: string, k: number) => {
+    let candidate = `${name}_${k}`;
+    while (used.has(candidate)) candidate += '_';
+    used.add(candidate);
+    return candidate;
+  };
   const total = rel.length;
   const records: ImageRecord[] = [];
   const tiles: AlignSheetTile[] = [];
@@ -183,7 +191,7 @@ export async function alignFaces(src: string, dst: string, opts: AlignFacesOptio
         for (let k = 0; k < pick.keep.length; k++) {
           const face = pick.keep[k]!;
           const crop = alignCrop(img, face.landmarks, size);
-          const output = `${names[i]!.split(sep).join('/')}${k === 0 ? '' : `_${k}`}.png`;
+          const output = `${k === 0 ? names[i]! : extraName(names[i]!, k)}.png`;
           await writeAtomic(join(dst, output), await encodePng(crop.image));
           record.faces.push({ output, box: face.box, score: face.score, landmarks: face.landmarks, transform: crop.transform, rms: crop.rms });
           if (k === 0 && i >= nextSample && tiles.length < sheetSamples) {

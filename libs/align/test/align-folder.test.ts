@@ -105,19 +105,23 @@ describe('alignFaces', () => {
     const only = join(dir, 'only-two');
     mkdirSync(join(only, 'pair'), { recursive: true });
     copyFileSync(join(src, 'misc', 'two.jpg'), join(only, 'pair', 'two.jpg'));
+    // an image named like the second face's crop must not be overwritten by it
+    copyFileSync(join(PHOTOS, 'usn-grace-hopper', 'grace_hopper.jpg'), join(only, 'pair', 'two_1.jpg'));
     const all = await alignFaces(only, join(dir, 'out-all'), { multiple: 'all', sheetSamples: 0 });
-    expect(all).toMatchObject({ aligned: 1, crops: 2 });
+    rmSync(join(only, 'pair', 'two_1.jpg'));
+    expect(all).toMatchObject({ aligned: 2, crops: 3 });
     expect(existsSync(join(dir, 'out-all', 'pair', 'two.png'))).toBe(true);
-    expect(existsSync(join(dir, 'out-all', 'pair', 'two_1.png'))).toBe(true);
+    expect(existsSync(join(dir, 'out-all', 'pair', 'two_1_.png'))).toBe(true);
     expect(existsSync(join(dir, 'out-all', 'contact-sheet.png'))).toBe(false);
-    expect(manifest(join(dir, 'out-all')).images[0]!.faces.map((f) => f.output)).toEqual(['pair/two.png', 'pair/two_1.png']);
+    const outs = manifest(join(dir, 'out-all')).images.map((r) => r.faces.map((f) => f.output));
+    expect(outs).toEqual([['pair/two.png', 'pair/two_1_.png'], ['pair/two_1.png']]);
 
     const skip = await alignFaces(only, join(dir, 'out-skip'), { multiple: 'skip' });
     expect(skip).toMatchObject({ aligned: 0, crops: 0, severalFaces: ['pair/two.jpg'] });
     expect(manifest(join(dir, 'out-skip')).images[0]).toMatchObject({ status: 'several-faces', reason: '2 faces (multiple: skip)', detected: 2 });
 
     // the right-hand face is smaller: a minFace between the two sizes leaves one face, so 'skip' keeps the image
-    const boxes = manifest(join(dir, 'out-all')).images[0]!.faces.map((f) => Math.min(f.box.width, f.box.height));
+    const boxes = manifest(join(dir, 'out-all')).images.find((r) => r.source === 'pair/two.jpg')!.faces.map((f) => Math.min(f.box.width, f.box.height));
     const between = (boxes[0]! + boxes[1]!) / 2;
     const one = await alignFaces(only, join(dir, 'out-min'), { multiple: 'skip', minFace: between });
     expect(one).toMatchObject({ aligned: 1, crops: 1, severalFaces: [] });
