@@ -99,10 +99,14 @@ export const ALIGN_MANIFEST = 'align.json';
 export const CONTACT_SHEET = 'contact-sheet.png';
 
 async function writeAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
   const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, bytes);
-  await rename(tmp, path);
+  try {
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(tmp, bytes);
+    await rename(tmp, path);
+  } catch (e) {
+    throw new AlignError(`${path}: cannot write it (${reason(e)}); check that the output folder is writable and has space.`, path, reason(e));
+  }
 }
 
 /** Output names: <stem>.png, or <name>.png where two images of one folder share a stem (a.jpg and a.png). */

@@ -138,5 +138,8 @@ describe('alignFaces', () => {
     await expect(alignFaces(src, join(dir, 'x'), { minScore: 2 })).rejects.toThrow(/minScore 2: must be between 0 and 1 \(--min-score\)/);
     await expect(alignFaces(src, join(dir, 'x'), { detector: 'mtcnn' as never })).rejects.toThrow(/detector 'mtcnn': use ssd or tiny/);
     expect(existsSync(join(dir, 'x'))).toBe(false);
+    // an output path that is a file, not a folder
+    writeFileSync(join(dir, 'a-file'), 'x');
+    await expect(alignFaces(src, join(dir, 'a-file'))).rejects.toThrow(/a-file\/collins\/a\.png: cannot write it \(.*\); check that the output folder is writable/);
   });
 });
