@@ -27,7 +27,8 @@ export interface CollectOptions {
  */
 export async function collectTwoViewEmbeddings(
   batches: AsyncIterable<TwoViewBatch> | Iterable<TwoViewBatch>,
-  embed: (x: tf.Tensor4D) => tf.Tensor2D,
+  /** Raw embeddings of a batch; async for runtimes outside tfjs (ONNX Runtime), whose result is awaited. */
+  embed: (x: tf.Tensor4D) => tf.Tensor2D | Promise<tf.Tensor2D>,
   options: CollectOptions = {},
 ): Promise<TwoViewEmbeddings> {
   const parts1: Float32Array[] = [];
@@ -42,7 +43,16 @@ export async function collectTwoViewEmbeddings(
     const batchLabels = batch.labels instanceof tf.Tensor ? Array.from(batch.labels.dataSync()) : Array.from(batch.labels);
     if (batchLabels.length !== b) throw new Error(`two-view batch: ${batchLabels.length} labels for ${b} images.`);
     for (const [views, parts] of [[batch.views1, parts1], [batch.views2, parts2]] as const) {
-      const z = tf.tidy(() => embed(views));
+      // a tidy scope around the call frees a synchronous embed's intermediates; an async one (created after its
+      // first await, outside any scope) owns its memory and returns only the result
+      tf.engine().startScope();
+      let out: tf.Tensor2D | Promise<tf.Tensor2D>;
+      try {
+        out = embed(views);
+      } finally {
+        tf.engine().endScope(out! instanceof Promise ? undefined : out!);
+      }
+      const z = out instanceof Promise ? await out : out;
       if (z.rank !== 2 || z.shape[0] !== b) {
         z.dispose();
         throw new Error(`embed returned shape [${z.shape}] for ${b} images; expected [${b}, D].`);

@@ -93,6 +93,29 @@ describe('collectTwoViewEmbeddings', () => {
     w.dispose();
   });
 
+  it('takes an async embed (a runtime outside tfjs) and gives the same rows, leaving no tensors behind', async () => {
+    const w = tf.tensor2d(Float32Array.from({ length: 12 * 3 }, (_, i) => Math.cos(i)), [12, 3]);
+    const sync = (x: tf.Tensor4D) => tf.matMul(tf.reshape(x, [x.shape[0], -1]), w) as tf.Tensor2D;
+    // what an ONNX Runtime model does: read the pixels, compute elsewhere, hand back a fresh tensor
+    const async = async (x: tf.Tensor4D) => {
+      const rows = tf.tidy(() => sync(x).dataSync() as Float32Array);
+      await new Promise((r) => setTimeout(r, 1));
+      return tf.tensor2d(rows, [x.shape[0], 3]);
+    };
+    const images = (n: number, seed: number) => tf.tensor4d(Float32Array.from({ length: n * 12 }, (_, i) => Math.sin(i + seed)), [n, 2, 2, 3]);
+    const batches = () => [
+      { views1: images(2, 0), views2: images(2, 100), labels: [4, 5] },
+      { views1: images(3, 7), views2: images(3, 107), labels: [5, 6, 4] },
+    ];
+    const before = tf.memory().numTensors;
+    const a = await collectTwoViewEmbeddings(batches(), sync);
+    const b = await collectTwoViewEmbeddings(batches(), async);
+    expect(Array.from(b.v1.data)).toEqual(Array.from(a.v1.data));
+    expect(Array.from(b.v2.data)).toEqual(Array.from(a.v2.data));
+    expect(tf.memory().numTensors).toBe(before);
+    w.dispose();
+  });
+
   it('rejects an embed function that returns the wrong shape', async () => {
     const batch = { views1: tf.zeros([2, 1, 1, 1]) as tf.Tensor4D, views2: tf.zeros([2, 1, 1, 1]) as tf.Tensor4D, labels: [0, 1] };
     await expect(collectTwoViewEmbeddings([batch], (x) => tf.reshape(x, [1, 2]) as tf.Tensor2D)).rejects.toThrow(/expected \[2, D\]/);

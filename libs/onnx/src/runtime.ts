@@ -5,7 +5,21 @@
 // fed as they are.
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
-import ort from 'onnxruntime-node';
+import type ort from 'onnxruntime-node';
+
+// onnxruntime-node is loaded on first use, not at import: the SDK re-exports this lib, and a platform where its
+// native binary cannot load must still run everything that is not ONNX Runtime.
+let runtimeModule: typeof ort | undefined;
+async function onnxRuntime(): Promise<typeof ort> {
+  if (!runtimeModule) {
+    try {
+      runtimeModule = (await import('onnxruntime-node')).default;
+    } catch (e) {
+      throw new Error(`onnxruntime-node cannot load on this machine (${String((e as Error)?.message ?? e).split('\n')[0]}); use --runtime tfjs.`);
+    }
+  }
+  return runtimeModule;
+}
 import { inputNormalization, parseOnnxGraph } from './graph.js';
 
 export interface OnnxModelOptions {
@@ -68,9 +82,10 @@ export async function loadOnnxModel(file: string, opts: OnnxModelOptions = {}): 
   }
   const threads = opts.threads ?? os.availableParallelism();
   if (!(Number.isInteger(threads) && threads >= 1)) throw new Error(`loadOnnxModel: threads=${opts.threads} is invalid; use an integer ≥ 1.`);
+  const ortModule = await onnxRuntime();
   let session: ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(bytes, {
+    session = await ortModule.InferenceSession.create(bytes, {
       intraOpNumThreads: threads,
       interOpNumThreads: 1,
       executionMode: 'sequential',
@@ -82,7 +97,7 @@ export async function loadOnnxModel(file: string, opts: OnnxModelOptions = {}): 
     throw new Error(`${file}: ONNX Runtime cannot load it (${firstLine(e)}); the file is truncated, corrupt or not ONNX — re-export or re-download it.`);
   }
   try {
-    return await describeSession(session, file, threads, opts, opts.input && opts.input !== 'auto' ? opts.input : detectInput(bytes, file));
+    return await describeSession(ortModule, session, file, threads, opts, opts.input && opts.input !== 'auto' ? opts.input : detectInput(bytes, file));
   } catch (e) {
     await session.release();
     throw e;
@@ -99,7 +114,7 @@ function detectInput(bytes: Uint8Array, file: string): 'normalized' | 'pixels' {
   }
 }
 
-async function describeSession(session: ort.InferenceSession, file: string, threads: number, opts: OnnxModelOptions, input: 'normalized' | 'pixels'): Promise<OnnxModel> {
+async function describeSession(ortModule: typeof ort, session: ort.InferenceSession, file: string, threads: number, opts: OnnxModelOptions, input: 'normalized' | 'pixels'): Promise<OnnxModel> {
   if (session.inputNames.length !== 1) {
     throw new Error(`${file}: the model has ${session.inputNames.length} inputs (${session.inputNames.join(', ')}); a recognition model has one, the image batch.`);
   }
@@ -133,7 +148,7 @@ async function describeSession(session: ort.InferenceSession, file: string, thre
 
   const runChunk = async (nchwOrNhwc: Float32Array, n: number): Promise<Float32Array> => {
     const shape = layout === 'NCHW' ? [n, 3, inputSize, inputSize] : [n, inputSize, inputSize, 3];
-    const feeds = { [inputName]: new ort.Tensor('float32', nchwOrNhwc, shape) };
+    const feeds = { [inputName]: new ortModule.Tensor('float32', nchwOrNhwc, shape) };
     let result: ort.InferenceSession.OnnxValueMapType;
     try {
       result = await session.run(feeds, [outputName]);

@@ -22,6 +22,7 @@ export {
 export { doctor, type DoctorReport } from './doctor.js';
 export { embedTwoViews, type EmbedTwoViewsOptions } from './embed-two-views.js';
 export { initModelFolder, importCacheDir } from './init-from-file.js';
+export { openEmbeddingModel, INFERENCE_RUNTIMES, type InferenceRuntime, type OpenedEmbeddingModel } from './embedding-model.js';
 export * from '@facet/metrics';
 export * from '@facet/plot';
 export * from '@facet/eval';
@@ -34,4 +35,5 @@ export * from '@facet/quality';
 export * from '@facet/inversion';
 export * from '@facet/repro';
 export * from '@facet/interop';
+export * from '@facet/onnx';
 export * from '@facet/align';

@@ -5,10 +5,10 @@ import {
   evaluatePairs,
   gatherRows,
   initEngine,
-  loadBackbone,
   loadBin,
   loadPairs,
   openDataset,
+  openEmbeddingModel,
   plotCmc,
   plotRocComparison,
   plotVerification,
@@ -19,6 +19,7 @@ import {
   verify,
   writeFileAtomic,
   type BackendChoice,
+  type InferenceRuntime,
   type PairImages,
   type RocCurve,
   type VerificationMetric,
@@ -27,6 +28,7 @@ import {
 import { Args, Flags } from '@oclif/core';
 import { countProgress } from '../render/progress.js';
 import { FacetCommand } from '../base.js';
+import { runtimeFlag } from '../runtime-flag.js';
 import { outFolderFlag } from '../out-flag.js';
 import { anyPairSet, checkPairSetFlags, pairSetFlags, pairSets } from '../pair-sets.js';
 
@@ -42,6 +44,8 @@ export interface IdentificationRow {
 
 export interface EvalResult {
   model: string | null;
+  /** What embedded the images ('onnx' | 'tfjs'); null with --embeddings. */
+  runtime: 'onnx' | 'tfjs' | null;
   flip: boolean;
   metric: VerificationMetric;
   verification: VerificationSummary[];
@@ -63,7 +67,7 @@ export default class Eval extends FacetCommand {
     '<%= config.bin %> eval runs/r18 --synthetic',
   ];
   static args = {
-    model: Args.string({ description: 'model folder (as saved by facet train); not needed with --embeddings', required: false }),
+    model: Args.string({ description: 'model folder (as saved by facet train or facet import) or an .onnx file; not needed with --embeddings', required: false }),
   };
   static flags = {
     ...pairSetFlags({ syntheticPairs: 600, syntheticDescription: 'also verify on held-out synthetic pairs (the built-in data npm start trains on)' }),
@@ -79,6 +83,7 @@ export default class Eval extends FacetCommand {
     'gallery-per-class': Flags.integer({ description: 'gallery images per identity for --identify', default: 1, min: 1 }),
     seed: Flags.integer({ description: 'seed of the gallery/probe split', default: 0 }),
     plots: Flags.boolean({ description: 'write plots (--no-plots to skip)', default: true, allowNo: true }),
+    runtime: runtimeFlag,
   };
 
   async run(): Promise<EvalResult> {
@@ -97,7 +102,7 @@ export default class Eval extends FacetCommand {
     const out = resolve(flags.out);
     const metric = flags.metric as VerificationMetric;
     const evalOpts = { flip: flags.flip, batchSize: flags['batch-size'], metric, folds: flags.folds };
-    const result: EvalResult = { model: args.model ?? null, flip: flags.flip, metric, verification: [], identification: [], plots: [], out };
+    const result: EvalResult = { model: args.model ?? null, runtime: null, flip: flags.flip, metric, verification: [], identification: [], plots: [], out };
     const rocs: Array<{ name: string; roc: RocCurve }> = [];
     const addVerification = async (name: string, report: Parameters<typeof summarizeVerification>[1], xnorm?: number) => {
       result.verification.push(summarizeVerification(name, report, xnorm === undefined ? {} : { xnorm }));
@@ -106,7 +111,10 @@ export default class Eval extends FacetCommand {
     };
 
     if (needsModel) {
-      const model = await loadBackbone(args.model!);
+      const opened = await openEmbeddingModel(args.model!, { runtime: flags.runtime as InferenceRuntime });
+      const model = opened.model;
+      if (!this.jsonEnabled()) this.logToStderr(`model: ${opened.why}`);
+      result.runtime = opened.runtime;
       try {
         const size = { imageSize: model.inputSize };
         const sets = pairSets<PairImages>(flags, model.inputSize, {
@@ -132,7 +140,7 @@ export default class Eval extends FacetCommand {
           await this.identify(result, name, emb.embeddings, ds.labels, emb.dim, flags, out);
         }
       } finally {
-        model.dispose?.();
+        await opened.dispose();
       }
     }
 

@@ -12,6 +12,7 @@ import {
   renderChart,
   writeNpyMatrix,
   type BackendChoice,
+  type InferenceRuntime,
   type EmbeddingMatrix,
   type MeasureReport,
   type MeasurementCharts,
@@ -19,6 +20,7 @@ import {
 } from '@facet/sdk';
 import { Args, Flags } from '@oclif/core';
 import { FacetCommand } from '../base.js';
+import { runtimeFlag } from '../runtime-flag.js';
 import { outFolderFlag } from '../out-flag.js';
 import { progressBar } from '../render/progress.js';
 
@@ -80,6 +82,7 @@ export default class Measure extends FacetCommand {
       default: 2,
       min: 2,
     }),
+    runtime: runtimeFlag,
     seed: Flags.integer({ description: 'seed of the augmentations and of the sampled estimates', default: 0 }),
     deltas: numberList('deltas')({ description: 'δ grid of the concentration curve (default 0.1,0.2,…,2)' }),
     epsilons: numberList('epsilons')({ description: 'ε grid of R_ε (default: the δ grid)' }),
@@ -124,6 +127,7 @@ export default class Measure extends FacetCommand {
               batchSize: flags['batch-size'],
               seed: flags.seed + 1009 * pass,
               images: flags.images,
+              runtime: flags.runtime as InferenceRuntime,
               onWarning: (m) => this.warn(m),
               onProgress: (done, total) => (done === 0 ? bar?.start(total, 0) : bar?.update(done)),
             }),

@@ -1,4 +1,4 @@
-import { CONFIG_KEYS, CONFIG_SWITCHES, QUICKSTART_CONFIG, describeConfigFields, initModelFolder, resolveConfig, train, type ConfigFieldDescription, type StepReport, type TrainSummary } from '@facet/sdk';
+import { CONFIG_KEYS, CONFIG_SWITCHES, QUICKSTART_CONFIG, describeConfigFields, initEngine, initModelFolder, resolveConfig, train, type BackendChoice, type ConfigFieldDescription, type StepReport, type TrainSummary } from '@facet/sdk';
 import { Flags } from '@oclif/core';
 import type { FlagInput } from '@oclif/core/interfaces';
 import { FacetCommand } from '../base.js';
@@ -51,6 +51,7 @@ export default class Train extends FacetCommand {
     overrides.backend = flags.backend;
     // a model file given to --init (insightface .pth/.onnx/safetensors) becomes a model folder first
     if (typeof overrides.init === 'string' && overrides.init) {
+      await initEngine({ backend: flags.backend as BackendChoice });
       overrides.init = await initModelFolder(overrides.init, { onReport: (r) => this.logToStderr(`--init ${r.file}: ${r.network} (${r.reasons.join('; ')})`) });
     }
     if (flags.resume) overrides.output = flags.resume;
