@@ -1,4 +1,5 @@
-// wasm (with Facet's kernels) vs the pure-JS cpu backend at face-recognition shapes, same run.
+// wasm (with Facet's kernels) vs the pure-JS cpu backend at face-recognition shapes, same run; and, when the
+// oneDNN addon is built, the native engine (@facet/native) vs wasm on the same shapes.
 import { initEngine, tf } from '@facet/sdk';
 import { blocking, timeIt, type BenchRow, type Suite } from '../harness.js';
 
@@ -16,7 +17,21 @@ const convCases: ConvCase[] = [
   { name: 'IResNet stage-4 3x3 512→512', x: [2, 7, 7, 512], k: 3, cout: 512, stride: 1 },
 ];
 
-async function convRows(c: ConvCase, quick: boolean): Promise<BenchRow[]> {
+/** Whether the native engine is available (it registers the 'native' backend); wasm is selected again after. */
+async function nativeAvailable(): Promise<boolean> {
+  const ok = await initEngine({ backend: 'native' }).then(() => true, () => false);
+  await initEngine({ backend: 'wasm' });
+  return ok;
+}
+
+function nativeRow(suiteCase: string, metric: string, gflop: number, n: { median: number; min: number }, w: { median: number; min: number }): BenchRow {
+  return {
+    suite: 'kernels', case: suiteCase, metric: `native ${metric} GFLOP/s`, facet: gflop / n.median, facetMin: gflop / n.min,
+    baseline: gflop / w.median, baselineMin: gflop / w.min, baselineName: 'wasm (Facet kernels, 1 thread)', ratio: w.median / n.median,
+  };
+}
+
+async function convRows(c: ConvCase, quick: boolean, withNative: boolean): Promise<BenchRow[]> {
   const flopFwd = (x: number[], out: number) => 2 * x[0]! * out * out * c.k * c.k * x[3]! * c.cout;
   const outHW = Math.ceil(c.x[1] / c.stride);
   const gflop = flopFwd(c.x, outHW) / 1e9;
@@ -39,6 +54,7 @@ async function convRows(c: ConvCase, quick: boolean): Promise<BenchRow[]> {
   };
   const wasm = await measure('wasm');
   const cpu = await measure('cpu');
+  const native = withNative ? await measure('native') : undefined;
   await tf.setBackend('wasm');
   const row = (metric: string, a: { median: number; min: number }, b: { median: number; min: number }, flopMul: number): BenchRow => ({
     suite: 'kernels',
@@ -52,10 +68,16 @@ async function convRows(c: ConvCase, quick: boolean): Promise<BenchRow[]> {
     ratio: b.median / a.median,
   });
   // gradient timings include the forward pass tf.grad records, hence 2× the FLOP
-  return [row('conv forward', wasm.fwd, cpu.fwd, 1), row('conv filter-gradient (+fwd)', wasm.dW, cpu.dW, 2), row('conv input-gradient (+fwd)', wasm.dX, cpu.dX, 2)];
+  const rows = [row('conv forward', wasm.fwd, cpu.fwd, 1), row('conv filter-gradient (+fwd)', wasm.dW, cpu.dW, 2), row('conv input-gradient (+fwd)', wasm.dX, cpu.dX, 2)];
+  if (native) {
+    const name = `${c.name} [${c.x}]`;
+    rows.push(nativeRow(name, 'conv forward', gflop, native.fwd, wasm.fwd), nativeRow(name, 'conv filter-gradient (+fwd)', 2 * gflop, native.dW, wasm.dW),
+      nativeRow(name, 'conv input-gradient (+fwd)', 2 * gflop, native.dX, wasm.dX));
+  }
+  return rows;
 }
 
-async function matmulRows(quick: boolean): Promise<BenchRow[]> {
+async function matmulRows(quick: boolean, withNative: boolean): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const cases: Array<[string, number, number, number, boolean, boolean]> = [
     ['embedding head 25088→512, batch 32', 32, 25088, 512, false, false],
@@ -74,20 +96,22 @@ async function matmulRows(quick: boolean): Promise<BenchRow[]> {
     };
     const w = await measure('wasm');
     const c = await measure('cpu');
+    const nat = withNative ? await measure('native') : undefined;
     await tf.setBackend('wasm');
     rows.push({ suite: 'kernels', case: name, metric: 'matmul GFLOP/s', facet: gflop / w.median, facetMin: gflop / w.min, baseline: gflop / c.median, baselineMin: gflop / c.min, baselineName: 'tfjs cpu backend', ratio: c.median / w.median });
+    if (nat) rows.push(nativeRow(name, 'matmul', gflop, nat, w));
   }
   return rows;
 }
 
 export const kernelsSuite: Suite = {
   name: 'kernels',
-  description: 'wasm (Facet kernels) vs tfjs cpu: conv forward / filter-gradient / input-gradient, matmul',
+  description: 'wasm (Facet kernels) vs tfjs cpu, and native (oneDNN) vs wasm: conv forward / filter-gradient / input-gradient, matmul',
   async run({ quick }) {
-    await initEngine({ backend: 'wasm' });
+    const withNative = await nativeAvailable();
     const rows: BenchRow[] = [];
-    for (const c of quick ? convCases.slice(0, 1) : convCases) rows.push(...(await convRows(c, quick)));
-    rows.push(...(await matmulRows(quick)));
+    for (const c of quick ? convCases.slice(0, 1) : convCases) rows.push(...(await convRows(c, quick, withNative)));
+    rows.push(...(await matmulRows(quick, withNative)));
     return rows;
   },
 };
