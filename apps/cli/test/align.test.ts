@@ -53,3 +53,26 @@ describe('facet data align', () => {
     expect(c.stderr).toMatch(/--multiple/);
   }, 300_000);
 });
+
+describe('--align on embed (raw photos in one command)', () => {
+  it('aligns once beside the folder, embeds the crops, and reuses the alignment next time', () => {
+    const fixtureModel = fileURLToPath(new URL('../../../libs/interop/test/fixtures/ir_tiny_ddp.pth', import.meta.url));
+    copyFileSync(fixtureModel, join(dir, 'tiny.pth'));
+    expect(facet(['import', 'tiny.pth', '--out', 'tiny']).status).toBe(0);
+    for (const id of ['nasa-eileen-collins', 'usn-grace-hopper']) {
+      mkdirSync(join(dir, 'raw', id), { recursive: true });
+      for (const f of ['astronaut.jpg', 'grace_hopper.jpg']) if (existsSync(join(photos, id, f))) copyFileSync(join(photos, id, f), join(dir, 'raw', id, f));
+    }
+    const first = facet(['embed', 'tiny', 'raw', '--align', '-o', 'emb']);
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stderr).toMatch(/aligned raw: 2\/2 images with a face \(100\.0 %\)/);
+    expect(first.stderr).not.toMatch(/ignored .* non-image/);
+    expect(first.stdout).toMatch(/embedded 2 images of 2 identities/);
+    // the model takes 32 px: the crops are the 112 template scaled to 32
+    expect(existsSync(join(dir, 'raw.aligned32', 'usn-grace-hopper', 'grace_hopper.png'))).toBe(true);
+    const again = facet(['embed', 'tiny', 'raw', '--align', '-o', 'emb2']);
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/--align: reusing .*raw\.aligned32/);
+    expect(readFileSync(join(dir, 'emb2', 'embeddings.npy')).equals(readFileSync(join(dir, 'emb', 'embeddings.npy')))).toBe(true);
+  });
+});

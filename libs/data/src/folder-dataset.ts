@@ -86,6 +86,9 @@ async function walk(
 
 const byCodePoint = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
+/** Files Facet writes at the root of an image folder: synth's labels, align's manifest, contact sheet and fingerprint. */
+const FACET_FOLDER_FILES = new Set(['labels.json', 'align.json', 'contact-sheet.png', '.facet-align-fingerprint']);
+
 /** List identities and images of root/<identity>/<image> without reading any image. Links are followed. */
 export async function scanImageFolder(root: string): Promise<FolderScan> {
   let st;
@@ -118,7 +121,8 @@ export async function scanImageFolder(root: string): Promise<FolderScan> {
       }
       real = t.real;
     } else {
-      ignored.push(p);
+      // Facet's own files beside the identity folders (facet data synth / data align) are not stray data
+      if (!FACET_FOLDER_FILES.has(e.name)) ignored.push(p);
       continue;
     }
     if (e.name.startsWith('.')) continue;

@@ -36,6 +36,14 @@ describe('LFW-style pairs.txt', () => {
     expect(same(set.imagesA[2]!, px.get('Zoe_Ball/Zoe_Ball_0001.png')!)).toBe(true);
   });
 
+  it('finds an explicit path under another image extension (an aligned copy stores a/1.jpg as a/1.png)', async () => {
+    const pairs = join(root, 'aligned-names.txt');
+    writeFile(pairs, 'Zoe_Ball/Zoe_Ball_0001.jpg Abel_Pacheco/Abel_Pacheco_0002.jpeg 0\n');
+    const set = await loadPairs(pairs, join(root, 'lfw'), { imageSize: S });
+    expect(same(set.imagesA[0]!, px.get('Zoe_Ball/Zoe_Ball_0001.png')!)).toBe(true);
+    expect(same(set.imagesB[0]!, px.get('Abel_Pacheco/Abel_Pacheco_0002.png')!)).toBe(true);
+  });
+
   it('a pairs file naming missing images fails with the line, or drops those pairs with skipBad', async () => {
     const pairs = join(root, 'missing.txt');
     writeFile(pairs, 'Abel_Pacheco\t1\t2\nAbel_Pacheco\t1\t7\nNobody\t1\tZoe_Ball\t1\n');

@@ -22,6 +22,7 @@ export {
 export { doctor, type DoctorReport } from './doctor.js';
 export { embedTwoViews, type EmbedTwoViewsOptions } from './embed-two-views.js';
 export { initModelFolder, importCacheDir } from './init-from-file.js';
+export { alignedFolder, type AlignedFolder, type AlignSettings } from './aligned-folder.js';
 export { openEmbeddingModel, INFERENCE_RUNTIMES, type InferenceRuntime, type OpenedEmbeddingModel } from './embedding-model.js';
 export * from '@facet/metrics';
 export * from '@facet/plot';

@@ -5,6 +5,7 @@ import { countProgress } from '../render/progress.js';
 import { FacetCommand } from '../base.js';
 import { checkOutFolder, outFolderFlag } from '../out-flag.js';
 import { runtimeFlag } from '../runtime-flag.js';
+import { alignFlag, alignIfAsked } from '../align-flag.js';
 
 export interface EmbedResult {
   runtime: 'onnx' | 'tfjs';
@@ -31,6 +32,7 @@ export default class Embed extends FacetCommand {
     flip: Flags.boolean({ description: 'flip test: embed image + mirror (insightface); --no-flip to disable', default: true, allowNo: true }),
     'batch-size': Flags.integer({ description: 'images per forward pass', default: 64, min: 1 }),
     runtime: runtimeFlag,
+    align: alignFlag,
   };
 
   async run(): Promise<EmbedResult> {
@@ -40,7 +42,8 @@ export default class Embed extends FacetCommand {
     const opened = await openEmbeddingModel(args.model, { runtime: flags.runtime as InferenceRuntime });
     const model = opened.model;
     try {
-      const ds = await openDataset(args.images, { imageSize: model.inputSize });
+      const images = await alignIfAsked(args.images, model.inputSize, flags.align, (l) => this.logToStderr(l));
+      const ds = await openDataset(images, { imageSize: model.inputSize });
       const t0 = performance.now();
       const bar = countProgress('embed');
       const emb = await embedDataset(model, ds, { flip: flags.flip, batchSize: flags['batch-size'], onProgress: bar.update });

@@ -29,6 +29,7 @@ import { Args, Flags } from '@oclif/core';
 import { countProgress } from '../render/progress.js';
 import { FacetCommand } from '../base.js';
 import { runtimeFlag } from '../runtime-flag.js';
+import { alignFlag, alignIfAsked } from '../align-flag.js';
 import { outFolderFlag } from '../out-flag.js';
 import { anyPairSet, checkPairSetFlags, pairSetFlags, pairSets } from '../pair-sets.js';
 
@@ -62,6 +63,7 @@ export default class Eval extends FacetCommand {
   static examples = [
     '<%= config.bin %> eval runs/r18 --bin lfw.bin --bin cfp_fp.bin --bin agedb_30.bin',
     '<%= config.bin %> eval runs/r18 --pairs pairs.txt --root lfw-aligned/',
+    '<%= config.bin %> eval runs/r18 --pairs pairs.txt --root photos/ --align     # raw photos: detect + align first',
     '<%= config.bin %> eval --embeddings emb.npy --pairs-index pairs.json --out eval-python-model',
     '<%= config.bin %> eval runs/r18 --identify faces/ --json',
     '<%= config.bin %> eval runs/r18 --synthetic',
@@ -84,6 +86,7 @@ export default class Eval extends FacetCommand {
     seed: Flags.integer({ description: 'seed of the gallery/probe split', default: 0 }),
     plots: Flags.boolean({ description: 'write plots (--no-plots to skip)', default: true, allowNo: true }),
     runtime: runtimeFlag,
+    align: alignFlag,
   };
 
   async run(): Promise<EvalResult> {
@@ -94,6 +97,7 @@ export default class Eval extends FacetCommand {
         'nothing to evaluate: pass --bin, --pairs with --root, --identify or --synthetic (with a model folder), or --embeddings with --pairs-index / --labels.',
       );
     }
+    if (flags.align && !flags.root && !flags.identify) throw new Error('--align aligns photo folders: it needs --pairs with --root, or --identify (.bin sets and embeddings are already aligned).');
     if (needsModel && !args.model) throw new Error('--bin, --pairs, --identify and --synthetic embed images: pass the model folder as the first argument.');
     checkPairSetFlags(flags);
     if ((flags['pairs-index'] || flags.labels) && !flags.embeddings) throw new Error('--pairs-index and --labels refer to rows of --embeddings; pass --embeddings emb.npy.');
@@ -117,7 +121,9 @@ export default class Eval extends FacetCommand {
       result.runtime = opened.runtime;
       try {
         const size = { imageSize: model.inputSize };
-        const sets = pairSets<PairImages>(flags, model.inputSize, {
+        const log = (l: string) => this.logToStderr(l);
+        const root = flags.root && (await alignIfAsked(flags.root, model.inputSize, flags.align, log));
+        const sets = pairSets<PairImages>({ ...flags, root }, model.inputSize, {
           loadBin,
           loadPairs,
           syntheticVerificationSet,
@@ -133,7 +139,7 @@ export default class Eval extends FacetCommand {
         }
         if (flags.identify) {
           const name = basename(resolve(flags.identify));
-          const ds = await openDataset(flags.identify, size);
+          const ds = await openDataset(await alignIfAsked(flags.identify, model.inputSize, flags.align, log), size);
           const progress = countProgress(name);
           const emb = await embedDataset(model, ds, { flip: flags.flip, batchSize: flags['batch-size'], onProgress: progress.update });
           progress.stop();

@@ -28,6 +28,7 @@ import { Args, Flags } from '@oclif/core';
 import { countProgress } from '../render/progress.js';
 import { FacetCommand } from '../base.js';
 import { checkOutFolder, outFolderFlag } from '../out-flag.js';
+import { alignFlag, alignIfAsked } from '../align-flag.js';
 import { anyPairSet, checkPairSetFlags, pairSetFlags, pairSets } from '../pair-sets.js';
 
 export interface QualityUiInfo {
@@ -102,6 +103,7 @@ export default class Quality extends FacetCommand {
     flip: Flags.boolean({ description: 'flip test for the comparison embeddings; --no-flip to disable', default: true, allowNo: true }),
     'batch-size': Flags.integer({ description: 'images per forward pass', default: 32, min: 1 }),
     seed: Flags.integer({ description: 'seed of synthetic pairs, degradations and random discard', default: 0 }),
+    align: alignFlag,
   };
 
   async run(): Promise<QualityImagesResult | QualityErcResult> {
@@ -137,7 +139,7 @@ export default class Quality extends FacetCommand {
       if (flags.erc) {
         const out = resolve(flags.out);
         const result: QualityErcResult = { mode: 'erc', model: resolve(args.model), ui, sets: [], out };
-        const sets = pairSets<QualityPairs>(flags, size, { loadBin, loadPairs, syntheticVerificationSet });
+        const sets = pairSets<QualityPairs>({ ...flags, root: flags.root && (await alignIfAsked(flags.root, size, flags.align, (l) => this.logToStderr(l))) }, size, { loadBin, loadPairs, syntheticVerificationSet });
         for (const s of sets) {
           let set = await s.load();
           let flagsLow: boolean[] | undefined;
@@ -172,7 +174,7 @@ export default class Quality extends FacetCommand {
         this.log(`UI centre: ${ui.source} (${ui.count} images)${ui.saved ? `; saved to ${ui.saved}` : ''}`);
         return { mode: 'images', model: resolve(args.model), count: 0, measures: [], skipped: [], serFiqSite: null, ui, out: '', images: [] };
       }
-      const files = await readImageFolder(args.images, size);
+      const files = await readImageFolder(await alignIfAsked(args.images, size, flags.align, (l) => this.logToStderr(l)), size);
       const bar = countProgress('quality');
       const q = await imageQualities(model, files.images, quality, { ...opts, onProgress: bar.update });
       bar.stop();

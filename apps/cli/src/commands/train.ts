@@ -3,6 +3,7 @@ import { Flags } from '@oclif/core';
 import type { FlagInput } from '@oclif/core/interfaces';
 import { FacetCommand } from '../base.js';
 import { formatDuration, progressBar } from '../render/progress.js';
+import { alignFlag, alignIfAsked } from '../align-flag.js';
 
 const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
@@ -38,6 +39,7 @@ export default class Train extends FacetCommand {
     preset: Flags.string({ description: 'start from a preset (default: none)', options: ['quickstart'] }),
     resume: Flags.string({ description: 'continue the run in this output directory from its latest checkpoint (default: none: start a new run)' }),
     force: Flags.boolean({ description: 'overwrite an output directory that holds another run' }),
+    align: alignFlag,
     ...configFlags,
   };
 
@@ -57,7 +59,9 @@ export default class Train extends FacetCommand {
     if (flags.resume) overrides.output = flags.resume;
     let file = flags.config;
     if (flags.resume && !file) file = `${flags.resume}/config.json`;
-    const config = resolveConfig({ preset: flags.preset === 'quickstart' ? QUICKSTART_CONFIG : undefined, file, overrides });
+    const resolved = resolveConfig({ preset: flags.preset === 'quickstart' ? QUICKSTART_CONFIG : undefined, file, overrides });
+    // raw photos: train on their aligned copy (made once, beside the data); the run's config records that folder
+    const config = flags.align && !flags.resume ? { ...resolved, dataset: await alignIfAsked(resolved.dataset, resolved.inputSize, true, (l) => this.logToStderr(l), flags.backend) } : resolved;
     const abort = new AbortController();
     const onSigint = () => {
       if (abort.signal.aborted) process.exit(130);

@@ -37,6 +37,18 @@ function lfwImage(root: string, name: string, n: string): string {
 }
 
 /**
+ * The image a pairs line names, or — when that file is absent — the same name with another image extension: an
+ * aligned copy of a photo folder (facet data align, --align) stores `a/1.jpg` as `a/1.png` (or `a/1.jpg.png`).
+ */
+function sameStemImage(file: string): string {
+  if (existsSync(file)) return file;
+  const dot = file.lastIndexOf('.');
+  const stem = dot > file.lastIndexOf('/') ? file.slice(0, dot) : file;
+  for (const candidate of [...IMAGE_EXTENSIONS.map((ext) => stem + ext), `${file}.png`]) if (existsSync(candidate)) return candidate;
+  return file;
+}
+
+/**
  * Why an image named in the pairs file cannot be opened: a dangling link or a loop of links is named as such
  * (images under a root of symbolic links are followed like any file), anything else is missing.
  */
@@ -79,7 +91,7 @@ export function parsePairs(text: string, pairsPath: string, root: string): { pai
     } else if (t.length === 4 && isInt(t[1]!) && isInt(t[3]!)) {
       pairs.push({ line: i + 1, a: lfwImage(root, t[0]!, t[1]!), b: lfwImage(root, t[2]!, t[3]!), same: false });
     } else if ((t.length === 3 || (t.length === 4 && isSignedInt(t[3]!))) && (t[2] === '0' || t[2] === '1')) {
-      const p = (s: string) => (isAbsolute(s) ? s : join(root, s));
+      const p = (s: string) => sameStemImage(isAbsolute(s) ? s : join(root, s));
       pairs.push({ line: i + 1, a: p(t[0]!), b: p(t[1]!), same: t[2] === '1', ...(t.length === 4 ? { fold: Number(t[3]) } : {}) });
     } else {
       throw new DataError(
