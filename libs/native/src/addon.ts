@@ -24,6 +24,8 @@ export interface NativeAddon {
   prelu(x: Float32Array, alpha: Float32Array, out: Float32Array): void;
   /** out = x with `axes` reversed (4-byte values: float32, or int32 viewed as float32). */
   reverse(x: Float32Array, out: Float32Array, shape: number[], axes: number[]): void;
+  /** x viewed as [A, B, C]: out[a, c] = Σ_b x[a, b, c] / divisor (float64 sums). */
+  sum(x: Float32Array, out: Float32Array, dims: [number, number, number], divisor: number): void;
 }
 
 export interface AddonInfo {

@@ -7,6 +7,7 @@ import { nativeAddon, nativeStatus, type AddonInfo } from './addon.js';
 import * as conv from './kernels/conv.js';
 import { binaryKernels, prelu } from './kernels/elementwise.js';
 import { reverse } from './kernels/layout.js';
+import { mean, sum } from './kernels/reduce.js';
 import * as facet from './kernels/facet.js';
 import * as mm from './kernels/matmul.js';
 import type { KernelArgs, MaybeNative, Tf } from './kernels/types.js';
@@ -28,6 +29,8 @@ export const NATIVE_TFJS_KERNELS: Readonly<Record<string, MaybeNative>> = {
   ...binaryKernels,
   Prelu: prelu,
   Reverse: reverse,
+  Sum: sum,
+  Mean: mean,
 };
 
 /** Names under which the caller (libs/engine) runs its own fused training kernels. */

@@ -66,3 +66,14 @@ describe.skipIf(!addonLoaded)('native Reverse vs cpu', () => {
     }), 0);
   });
 });
+
+describe.skipIf(!addonLoaded)('native Sum and Mean vs cpu', () => {
+  it('leading (BatchNorm statistics), trailing, middle and all axes, keepDims, and the cpu kernel for the rest', async () => {
+    await expectNativeMatchesCpu('sum/mean', fresh(() => {
+      const x = rand([16, 12, 12, 24]).add(3); // an offset mean, as activations have
+      const small = rand([3, 4, 5]);
+      return [tf.sum(x, [0, 1, 2]), tf.mean(x, [0, 1, 2]), tf.mean(x, [0, 1, 2], true), tf.sum(x, -1), tf.mean(x, 3, true), tf.sum(x, [1, 2]),
+        tf.sum(x), tf.mean(x), tf.sum(small, [0, 2]), tf.mean(small, 1), tf.sum(small, 0), tf.sum(tf.range(0, 10, 1, 'int32')).cast('float32')];
+    }), 1e-6);
+  });
+});
