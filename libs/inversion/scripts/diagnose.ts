@@ -11,12 +11,14 @@ import { join, resolve } from 'node:path';
 import { loadBackbone, type Backbone } from '@facet/backbones';
 import { renderSyntheticFace } from '@facet/data';
 import { initEngine, tf } from '@facet/engine';
+import { writeNpy } from '@facet/eval';
 import {
   classCenterShape,
   contactSheet,
   decodePng,
   disposeInversion,
   encodePng,
+  writeImagePngs,
   forwardWithBnStatistics,
   invert,
   loadClassCenters,
@@ -164,7 +166,13 @@ async function main() {
     const sphere = { kind: 'random', count: N, seed: 0 } as InversionTarget;
     const centres = { kind: 'random', count: N, seed: 0, reference: centersA } as InversionTarget;
     const classes = { kind: 'class', classes: Array.from({ length: N }, (_, i) => i), centers: centersA } as InversionTarget;
+    const realN = tf.slice(real0, 0, N) as tf.Tensor4D;
+    const realEmb = tf.tidy(() => model.apply(realN, { training: false }));
     const configs: Record<string, { target: InversionTarget; opts: InvertOptions }> = {
+      // open set, real faces never trained on: as images (verifier compares with B(face)) and as stored embeddings
+      'image-paper': { target: { kind: 'image', images: realN }, opts: { recipe: 'paper' } },
+      'image-facet': { target: { kind: 'image', images: realN }, opts: {} },
+      'embedding-facet': { target: { kind: 'embedding', embeddings: realEmb }, opts: {} },
       'paper-sphere': { target: sphere, opts: { recipe: 'paper' } },
       'paper-sphere-nobn': { target: sphere, opts: { recipe: 'paper', bnWeight: 0 } },
       'paper-centres': { target: centres, opts: { recipe: 'paper' } },
@@ -178,6 +186,8 @@ async function main() {
       'class-paper': { target: classes, opts: { recipe: 'paper' } },
       'class-facet': { target: classes, opts: {} },
     };
+    // the embedding targets' counterpart in the verifier's space: the verifier's embeddings of the same faces
+    const verifierRealEmb = tf.tidy(() => verifier.apply(realN, { training: false }));
     const names = (process.env.CONFIGS ?? 'paper-sphere,paper-centres,sphere-auto,centres-auto').split(',');
     const rows: Record<string, unknown>[] = (out.runs as Record<string, unknown>[]) ?? [];
     out.runs = rows;
@@ -190,7 +200,13 @@ async function main() {
         batchSize: N,
         margin: ca.margin,
         ...c.opts,
-        verifier: { model: verifier, centers: centersB },
+        // the verifier's centres give class targets and centre-drawn identities their counterpart there
+        verifier:
+          c.target.kind === 'class' || (c.target.kind === 'random' && c.target.reference)
+            ? { model: verifier, centers: centersB }
+            : c.target.kind === 'embedding'
+              ? { model: verifier, embeddings: verifierRealEmb }
+              : { model: verifier },
       });
       const s = r.summary;
       rows.push({
@@ -211,7 +227,17 @@ async function main() {
       disposeInversion(r);
       save();
     }
+    tf.dispose([realN, realEmb, verifierRealEmb]);
   }
+  if (PHASES.includes('files')) {
+    // inputs for the CLI checks: N held-out faces as PNGs (--image) and A's embeddings of them as .npy (--embedding)
+    const realN = tf.slice(real0, 0, N) as tf.Tensor4D;
+    writeImagePngs(realN, (i) => join(OUT, `heldout-${i}.png`));
+    const emb = tf.tidy(() => model.apply(realN, { training: false }));
+    writeNpy(join(OUT, 'heldout-emb.npy'), emb.dataSync() as Float32Array, emb.shape);
+    tf.dispose([realN, emb]);
+  }
+
   if (PHASES.includes('sheet')) {
     // docs sheet: rows = targets, columns = the final images of the configurations in SHEET (read back from OUT)
     const names = (process.env.SHEET ?? 'paper-sphere,centres-auto').split(',');

@@ -1,5 +1,5 @@
 // Normalised image tensors → 8-bit RGB → PNG (pngjs), and a contact sheet of snapshots.
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tf } from '@facet/engine';
 import type { PNG as PNGClass } from 'pngjs';
@@ -68,7 +68,10 @@ export function decodePng(bytes: Uint8Array, source = 'PNG'): RgbImage {
 export function writeImagePngs(x: tf.Tensor4D, pathOf: (i: number) => string, scale = 1): string[] {
   return tensorToRgbImages(x).map((img, i) => {
     const p = pathOf(i);
-    writeFileSync(p, encodePng(img, scale));
+    // temp file + rename: a reader never sees half a PNG
+    const tmp = `${p}.${process.pid}.tmp`;
+    writeFileSync(tmp, encodePng(img, scale));
+    renameSync(tmp, p);
     return p;
   });
 }
