@@ -4,6 +4,7 @@
 // unusual broadcast) back to the cpu kernel.
 import { availableParallelism, loadavg } from 'node:os';
 import { nativeAddon, nativeStatus, type AddonInfo } from './addon.js';
+import { outputPool } from './pool.js';
 import * as conv from './kernels/conv.js';
 import { binaryKernels, prelu } from './kernels/elementwise.js';
 import { reverse } from './kernels/layout.js';
@@ -94,8 +95,35 @@ export function registerNativeBackend(tf: Tf, options: NativeBackendOptions = {}
   if (registered) return (registered = { ...registered, info: addon.info(), threadsWhy });
   const cpu = tf.findBackend('cpu');
   if (!cpu) return { ok: false, reason: "tfjs's cpu backend is not registered (import @tensorflow/tfjs first)" };
-  const CpuBackendClass = cpu.constructor as new () => object;
-  class NativeBackend extends CpuBackendClass {}
+  type Storage = { data: { get(id: object): { values?: unknown } | undefined; has(id: object): boolean } };
+  type CpuClass = new () => Storage & {
+    write(values: unknown, shape: number[], dtype: string): object;
+    move(dataId: object, values: unknown, shape: number[], dtype: string, refCount: number): void;
+    readSync(dataId: object): unknown;
+    disposeData(dataId: object, force?: boolean): boolean;
+  };
+  const CpuBackendClass = cpu.constructor as CpuClass;
+  // The cpu backend's storage, told to the output pool (pool.ts): which arrays tensors hold, which left the backend.
+  class NativeBackend extends CpuBackendClass {
+    override write(values: unknown, shape: number[], dtype: string): object {
+      outputPool.attach(values);
+      return super.write(values, shape, dtype);
+    }
+    override move(dataId: object, values: unknown, shape: number[], dtype: string, refCount: number): void {
+      outputPool.attach(values);
+      super.move(dataId, values, shape, dtype, refCount);
+    }
+    override readSync(dataId: object): unknown {
+      outputPool.escape(this.data.get(dataId)?.values);
+      return super.readSync(dataId);
+    }
+    override disposeData(dataId: object, force?: boolean): boolean {
+      const values = this.data.get(dataId)?.values;
+      const released = super.disposeData(dataId, force);
+      if (values !== undefined && !this.data.has(dataId)) outputPool.detach(values);
+      return released;
+    }
+  }
   tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend() as never, 0);
 
   const cpuKernels = tf.getKernelsForBackend('cpu');

@@ -11,4 +11,5 @@ export {
   type FacetKernelNames,
 } from './backend.js';
 export { convGeometry } from './kernels/conv.js';
+export { outputPool, BufferPool } from './pool.js';
 export type { Tf } from './kernels/types.js';

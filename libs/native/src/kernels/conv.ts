@@ -3,6 +3,7 @@
 // dimRoundingMode mean exactly what they mean on the cpu backend; a geometry oneDNN cannot express (output size
 // not given by ⌊(in + pads − effective kernel)/stride⌋ + 1) falls back to the cpu kernel.
 import { nativeAddon } from '../addon.js';
+import { outputPool } from '../pool.js';
 import { applyEpilogue, fusedEpilogue } from './activation.js';
 import { f32, output, size, type KernelArgs, type MaybeNative, type Tf } from './types.js';
 
@@ -43,7 +44,7 @@ function forward(args: KernelArgs, tf: Tf, depthwise: boolean, fused: boolean) {
   if (!info || !geometry || !x || !w) return undefined;
   const epilogue = fused ? fusedEpilogue(args.backend, info.outChannels, args.inputs, args.attrs) : undefined;
   if (fused && !epilogue) return undefined;
-  const y = new Float32Array(size(info.outShape));
+  const y = outputPool.take(size(info.outShape), !hasWork(geometry));
   const addon = nativeAddon();
   if (hasWork(geometry)) addon.conv(0, x, w, y, geometry);
   if (epilogue) applyEpilogue(addon, y, info.outChannels, epilogue);
@@ -60,7 +61,7 @@ function backpropInput({ inputs, attrs, backend }: KernelArgs, tf: Tf, depthwise
   const d = f32(backend, dy);
   const w = f32(backend, filter);
   if (!geometry || !d || !w) return undefined;
-  const dx = new Float32Array(size(inputShape));
+  const dx = outputPool.take(size(inputShape), !hasWork(geometry));
   if (hasWork(geometry)) nativeAddon().conv(1, dx, w, d, geometry);
   return output(backend, [...inputShape], dx);
 }
@@ -75,7 +76,7 @@ function backpropFilter({ inputs, attrs, backend }: KernelArgs, tf: Tf, depthwis
   const xs = f32(backend, x);
   const d = f32(backend, dy);
   if (!geometry || !xs || !d) return undefined;
-  const dw = new Float32Array(size(filterShape));
+  const dw = outputPool.take(size(filterShape), !hasWork(geometry));
   if (hasWork(geometry)) nativeAddon().conv(2, xs, dw, d, geometry);
   return output(backend, [...filterShape], dw);
 }

@@ -4,6 +4,7 @@
 // broadcast and dtype goes back to the cpu kernel.
 import type { NativeAddon } from '../addon.js';
 import { nativeAddon } from '../addon.js';
+import { outputPool } from '../pool.js';
 import { f32, output, size, type KernelArgs, type MaybeNative, type Tf } from './types.js';
 
 const OPS = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3, Maximum: 4, Minimum: 5, SquaredDifference: 6 } as const;
@@ -28,7 +29,7 @@ function binary(op: number): MaybeNative {
     if (n === 0 || av.length === 0 || bv.length === 0) return undefined;
     const ok = av.length === n && bv.length === n ? true : av.length === n ? repeatsAlong(b.shape, a.shape) : bv.length === n && repeatsAlong(a.shape, b.shape);
     if (!ok) return undefined;
-    const out = new Float32Array(n);
+    const out = outputPool.take(n);
     (nativeAddon() as NativeAddon).binary(op, av, bv, out);
     return output(backend, outShape, out);
   };
@@ -42,7 +43,7 @@ export const prelu: MaybeNative = ({ inputs, backend }: KernelArgs) => {
   const xv = f32(backend, x);
   const av = f32(backend, alpha);
   if (!x || !alpha || !xv || !av || av.length === 0 || xv.length === 0 || !repeatsAlong(alpha.shape, x.shape)) return undefined;
-  const out = new Float32Array(xv.length);
+  const out = outputPool.take(xv.length);
   nativeAddon().prelu(xv, av, out);
   return output(backend, [...x.shape], out);
 };

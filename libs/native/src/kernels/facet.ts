@@ -1,6 +1,7 @@
 // Facet's own fused training kernels (libs/engine/src/kernels/batch-norm.ts, prelu-grad.ts), same inputs,
 // attributes and outputs, run by the addon's multi-threaded channel loops.
 import { nativeAddon } from '../addon.js';
+import { outputPool } from '../pool.js';
 import { f32, output, type KernelArgs, type MaybeNative } from './types.js';
 
 /** Inputs x ([…, C]), gamma, beta ([C]); attr eps. Outputs y, mean, variance (biased), invStd. */
@@ -11,7 +12,7 @@ export const batchNormTraining: MaybeNative = ({ inputs, attrs, backend }: Kerne
   const b = f32(backend, beta);
   if (!x || !xs || !g || !b) return undefined;
   const C = x.shape[x.shape.length - 1]!;
-  const y = new Float32Array(xs.length);
+  const y = outputPool.take(xs.length);
   const mean = new Float32Array(C);
   const variance = new Float32Array(C);
   const invStd = new Float32Array(C);
@@ -25,7 +26,7 @@ export const batchNormTrainingGrad: MaybeNative = ({ inputs, backend }: KernelAr
   const [xs, dys, mu, s, g] = [x, dy, mean, invStd, gamma].map((t) => f32(backend, t));
   if (!x || !xs || !dys || !mu || !s || !g) return undefined;
   const C = x.shape[x.shape.length - 1]!;
-  const dx = new Float32Array(xs.length);
+  const dx = outputPool.take(xs.length);
   const dGamma = new Float32Array(C);
   const dBeta = new Float32Array(C);
   nativeAddon().batchNormTrainingGrad(xs, dys, mu, s, g, dx, dGamma, dBeta);
@@ -39,7 +40,7 @@ export const preluGrad: MaybeNative = ({ inputs, backend }: KernelArgs) => {
   if (!x || !alpha || !xs || !dys || !a) return undefined;
   const C = x.shape[x.shape.length - 1]!;
   if (a.length !== C) throw new Error(`FacetPreluGrad: alpha must hold one slope per channel (${C}), got shape [${alpha.shape}]`);
-  const dx = new Float32Array(xs.length);
+  const dx = outputPool.take(xs.length);
   const dAlpha = new Float32Array(C);
   nativeAddon().preluGrad(xs, dys, a, dx, dAlpha);
   return [output(backend, [...x.shape], dx), output(backend, [...alpha.shape], dAlpha)];

@@ -1,6 +1,7 @@
 // BatchMatMul and _FusedMatMul on oneDNN's matmul. Batch axes must be equal, or one side's batch must be 1
 // (broadcast); other broadcasts fall back to the cpu kernel.
 import { nativeAddon } from '../addon.js';
+import { outputPool } from '../pool.js';
 import { applyEpilogue, fusedEpilogue } from './activation.js';
 import { f32, output, size, type KernelArgs, type MaybeNative, type Tf } from './types.js';
 
@@ -28,7 +29,7 @@ function matmul({ inputs, attrs, backend }: KernelArgs, tf: Tf, fused: boolean) 
   const outShape = [...outBatch, M, N];
   const epilogue = fused ? fusedEpilogue(backend, N, inputs, attrs) : undefined;
   if (fused && !epilogue) return undefined;
-  const c = new Float32Array(size(outShape));
+  const c = outputPool.take(size(outShape), K === 0);
   const addon = nativeAddon();
   if (c.length > 0 && K > 0) addon.matmul(av, bv, c, [Ba, Bb, M, K, N, tA ? 1 : 0, tB ? 1 : 0]);
   if (epilogue) applyEpilogue(addon, c, N, epilogue);

@@ -2,6 +2,7 @@
 // addon; tfjs's cpu kernels transpose the tensor first whenever the axes are not the innermost ones. Other axis
 // sets and dtypes go to the cpu kernel.
 import { nativeAddon } from '../addon.js';
+import { outputPool } from '../pool.js';
 import { f32, output, size, type KernelArgs, type MaybeNative, type Tf } from './types.js';
 
 function reduce(mean: boolean): MaybeNative {
@@ -18,7 +19,7 @@ function reduce(mean: boolean): MaybeNative {
     const C = size(x.shape.slice(last + 1));
     if (B === 0) return undefined; // an empty reduction: the cpu kernel's zeros / NaN conventions
     const outShape = attrs.keepDims ? x.shape.map((d, i) => (i >= first && i <= last ? 1 : d)) : x.shape.filter((_, i) => i < first || i > last);
-    const out = new Float32Array(A * C);
+    const out = outputPool.take(A * C);
     nativeAddon().sum(xs, out, [A, B, C], mean ? B : 1);
     return output(backend, outShape, out);
   };
