@@ -10,7 +10,7 @@ describe('doctor and the native engine', () => {
     const report = await sdk.doctor(built ? { backend: 'native', probeMs: 100 } : { backend: 'wasm', probeMs: 0 });
     expect(report.native.available).toBe(built);
     if (!built) {
-      expect(report.native.summary).toMatch(/libdnnl-dev/);
+      expect(report.native.summary).toMatch(/libdnnl-dev|FACET_NATIVE_DISABLE/);
       return;
     }
     expect(report.engine.backend).toBe('native');
