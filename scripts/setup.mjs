@@ -2,8 +2,9 @@
 // The set-up `npm start` and `npm test` run first, so that a bare clone needs no other command (README: two
 // commands). Plain Node, no dependencies: it runs before node_modules exists.
 //  1. Dependencies: `npm ci` when node_modules is missing or older than package-lock.json (a pull changed the lock).
-//  2. The native engine's library: oneDNN from Debian (`libdnnl-dev`) when it is missing and this process may
-//     install packages (root with apt-get). Anywhere else it prints one line and Facet runs on WebAssembly.
+//  2. The native engine's build needs: oneDNN from Debian (`libdnnl-dev`) and node-gyp's g++/make/python3, installed
+//     when missing and this process may install packages (root with apt-get). Anywhere else it prints one line and
+//     Facet runs on WebAssembly.
 //     FACET_SKIP_APT=1 skips the install; the native addon itself is built by `npm run build` (libs/native).
 import { execFileSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
@@ -27,15 +28,32 @@ function ensureDependencies() {
 
 const ONEDNN_HEADER = '/usr/include/dnnl.hpp';
 
-function ensureOneDnn() {
-  if (process.platform !== 'linux' || existsSync(ONEDNN_HEADER)) return;
-  const hint = 'the native engine needs oneDNN (Debian/Ubuntu: apt-get install libdnnl-dev); Facet runs on WebAssembly meanwhile';
+function onPath(command) {
+  return (process.env.PATH ?? '').split(':').some((dir) => dir && existsSync(join(dir, command)));
+}
+
+/** Debian packages the native engine's build needs that this machine lacks: oneDNN, and node-gyp's toolchain. */
+function missingPackages() {
+  const missing = [];
+  if (!existsSync(ONEDNN_HEADER)) missing.push('libdnnl-dev');
+  if (!onPath('g++')) missing.push('g++');
+  if (!onPath('make')) missing.push('make');
+  if (!onPath('python3')) missing.push('python3');
+  return missing;
+}
+
+function ensureNativeToolchain() {
+  if (process.platform !== 'linux') return;
+  const missing = missingPackages();
+  if (!missing.length) return;
+  const hint = `the native engine needs ${missing.join(', ')} (Debian/Ubuntu: apt-get install ${missing.join(' ')}); Facet runs on WebAssembly meanwhile`;
   if (process.env.FACET_SKIP_APT || typeof process.getuid !== 'function' || process.getuid() !== 0 || !existsSync('/usr/bin/apt-get')) {
     say(hint);
     return;
   }
-  say('installing libdnnl-dev (oneDNN, for the native engine) with apt-get');
-  const install = () => execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'libdnnl-dev'], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  say(`installing ${missing.join(', ')} (for the native engine) with apt-get`);
+  const install = () =>
+    execFileSync('apt-get', ['install', '-y', '--no-install-recommends', ...missing], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
   try {
     install();
   } catch {
@@ -43,10 +61,10 @@ function ensureOneDnn() {
       execFileSync('apt-get', ['update'], { stdio: ['ignore', 'ignore', 'inherit'] });
       install();
     } catch (e) {
-      say(`apt-get install libdnnl-dev failed (${e.message.split('\n')[0]}); ${hint}`);
+      say(`apt-get install failed (${e.message.split('\n')[0]}); ${hint}`);
     }
   }
 }
 
 ensureDependencies();
-ensureOneDnn();
+ensureNativeToolchain();

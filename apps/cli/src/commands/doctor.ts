@@ -3,7 +3,7 @@ import { Flags } from '@oclif/core';
 import { FacetCommand } from '../base.js';
 
 export default class Doctor extends FacetCommand {
-  static description = 'Show the tfjs backend Facet selected (and why), the kernels it registered, and a GFLOP/s probe';
+  static description = 'Show the tfjs backend Facet selected (and why), the kernels it registered, the native engine (oneDNN ISA, native vs fallback kernels, or how to enable it), and a GFLOP/s probe';
   static examples = ['<%= config.bin %> doctor', '<%= config.bin %> doctor --json', 'FACET_BACKEND=cpu <%= config.bin %> doctor'];
   static flags = {
     'probe-ms': Flags.integer({ description: 'milliseconds of matmul + conv probing (0 skips it)', default: 2000, min: 0 }),
@@ -18,6 +18,7 @@ export default class Doctor extends FacetCommand {
     if (e.wasm) this.log(`wasm         SIMD ${e.wasm.simd ? 'on' : 'off'}, threads ${e.wasm.threads ? 'on' : 'off'}`);
     this.log(`machine      ${report.cpus} CPUs, ${report.memoryGiB.toFixed(1)} GiB`);
     this.log(`kernels      ${e.registeredKernels.length ? e.registeredKernels.join(', ') : '(none needed)'}`);
+    for (const line of report.notes) this.log(line);
     for (const p of report.probe) {
       this.log(`probe        ${p.name.padEnd(7)} ${p.shape.padEnd(30)} ${p.gflops.toFixed(2)} GFLOP/s (${p.runs} runs)`);
     }

@@ -2,6 +2,7 @@
 // of the batch, and the objective (Partial FC in host memory, softmax FC, or a two-view loss) computed here on the
 // embeddings of the whole batch. Because the objective sees the whole batch and BatchNorm is synchronized, a step
 // equals the single-thread step up to float rounding.
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Backbone } from '@facet/backbones';
 import { tf, type BackendChoice } from '@facet/engine';
@@ -124,7 +125,9 @@ export class ReplicaGroup {
   }
 
   private spawn(url: URL, rank: number): void {
-    const w = new Worker(url, { workerData: this.init(rank), execArgv: workerExecArgv() });
+    // each replica's native engine (if chosen) gets its share of the cores; the user's own setting wins
+    const threads = process.env.FACET_NATIVE_THREADS ?? String(Math.max(1, Math.floor(availableParallelism() / this.opts.workers)));
+    const w = new Worker(url, { workerData: this.init(rank), execArgv: workerExecArgv(), env: { ...process.env, FACET_NATIVE_THREADS: threads } });
     w.on('message', (m: FromReplica) => this.receive(rank, m));
     w.on('error', (e) => this.fail(new Error(`training replica ${rank} crashed: ${e.message}`)));
     w.on('exit', (code) => {
