@@ -243,7 +243,14 @@ async function main() {
     const names = (process.env.SHEET ?? 'paper-sphere,centres-auto').split(',');
     const cols = names.map((name) => {
       const files = Array.from({ length: N }, (_, i) => join(OUT, name, `inverted-${i}.png`));
-      const px = files.flatMap((f) => Array.from(decodePng(readFileSync(f), f).data, (v) => (v - 127.5) / 127.5));
+      // PNGs written with --scale k are k·S wide: take every k-th pixel (they are nearest-neighbour upscales)
+      const px = files.flatMap((f) => {
+        const img = decodePng(readFileSync(f), f);
+        const k = img.width / S;
+        const out: number[] = [];
+        for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) for (let c = 0; c < 3; c++) out.push((img.data[(y * k * img.width + x * k) * 3 + c]! - 127.5) / 127.5);
+        return out;
+      });
       return tf.tensor4d(px, [N, S, S, 3]);
     });
     const file = resolve(process.env.SHEET_OUT ?? 'docs/inversion/random-before-after.png');

@@ -451,6 +451,6 @@ function convergenceRule(threshold: number, verifierScored: boolean): InversionS
     verifierRule: verifierScored ? 'verifier cosine > the verifier\'s impostor level (mean cosine of the other targets\' images to this target)' : null,
     why:
       `cosine to the target under the inverted model ≥ ${threshold} (convergedCosine; 0.7 ≈ a second real photo of the same identity under the quickstart model, 0.68)` +
-      (verifierScored ? ', and an independent verifier recognises this target in this image more than in the others' : '; no verifier view of the targets, so identity transfer is not checked (pass a verifier)'),
+      (verifierScored ? ', and an independent verifier recognises this target in this image more than in the others' : '; the targets have no view in a verifier\'s space (none given, or uniform random targets), so identity transfer is not checked'),
   };
 }
