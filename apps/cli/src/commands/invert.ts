@@ -18,6 +18,7 @@ import {
   type InversionImageReport,
   type InversionSummary,
   type InversionTarget,
+  type TrainedClassCenters,
   type VerifierSpec,
 } from '@facet/sdk';
 import { Args, Flags } from '@oclif/core';
@@ -43,24 +44,23 @@ async function loadFaces(paths: string[], size: number): Promise<tf.Tensor4D> {
   return tf.tensor4d(pixels, [paths.length, size, size, 3]);
 }
 
-/** Whether a run directory holds class centres (a margin-head checkpoint). */
-function hasClassCenters(runDir: string): boolean {
+/** The class centres of a run directory, or undefined when it has none (no margin-head checkpoint); read once. */
+function classCentersOf(runDir: string | undefined): TrainedClassCenters | undefined {
+  if (!runDir) return undefined;
   try {
-    loadClassCenters(runDir);
-    return true;
+    return loadClassCenters(runDir);
   } catch {
-    return false;
+    return undefined;
   }
 }
 
 /** The reference set that --random identities are drawn from: the run's class centres, a .npy, or none (sphere). */
-function randomReference(from: string, runDir: string | undefined, modelArg: string): tf.Tensor2D | tf.Tensor3D | undefined {
+function randomReference(from: string, c: TrainedClassCenters | undefined, modelArg: string): tf.Tensor2D | tf.Tensor3D | undefined {
   if (from === 'sphere') return undefined;
   if (from === 'centers') {
-    if (!runDir || !hasClassCenters(runDir)) {
+    if (!c) {
       throw new Error(`--random draws new identities from the class centres of the run, and ${modelArg} has none (a model folder, or a run without a margin head). Pass the run directory, --random-from emb.npy (embeddings of reference faces, facet embed writes them) or --random-from sphere.`);
     }
-    const c = loadClassCenters(runDir);
     return tf.tensor(c.centers, classCenterShape(c)) as tf.Tensor2D | tf.Tensor3D;
   }
   if (!existsSync(from)) throw new Error(`--random-from ${from}: not centers, sphere or an existing .npy file.`);
@@ -147,7 +147,8 @@ export default class Invert extends FacetCommand {
       let target: InversionTarget;
       let targetImages: tf.Tensor4D | undefined;
       // the trained head's margin: the close-set loss uses it, and the open-set identity weight 'auto' is its s/2
-      const margin = where.runDir && hasClassCenters(where.runDir) ? loadClassCenters(where.runDir).margin : undefined;
+      const trained = classCentersOf(where.runDir);
+      const margin = trained?.margin;
       const recipe = flags.recipe as 'facet' | 'paper';
       if (flags['random-from'] && !flags.random) throw new Error('--random-from applies to --random targets only.');
       if (flags.image?.length) {
@@ -162,12 +163,12 @@ export default class Invert extends FacetCommand {
         target = { kind: 'embedding', embeddings: e };
       } else if (flags.class?.length) {
         if (!where.runDir) throw new Error(`--class needs the class centres in the run's checkpoints; ${args.model} is a model folder outside a facet train run. Pass the run directory.`);
-        const c = loadClassCenters(where.runDir);
+        const c = trained ?? loadClassCenters(where.runDir); // the second call explains what is missing
         const centers = tf.tensor(c.centers, classCenterShape(c)) as tf.Tensor2D | tf.Tensor3D;
         owned.push(centers);
         target = { kind: 'class', classes: parseClasses(flags.class), centers };
       } else {
-        const reference = randomReference(flags['random-from'] ?? (recipe === 'paper' ? 'sphere' : 'centers'), where.runDir, args.model);
+        const reference = randomReference(flags['random-from'] ?? (recipe === 'paper' ? 'sphere' : 'centers'), trained, args.model);
         if (reference) owned.push(reference);
         target = { kind: 'random', count: flags.random!, seed: flags.seed, ...(reference ? { reference } : {}) };
       }
@@ -179,8 +180,8 @@ export default class Invert extends FacetCommand {
         owned.push(vm);
         verifier = { model: vm };
         const mixesCentres = target.kind === 'random' && target.reference !== undefined && (flags['random-from'] ?? 'centers') === 'centers';
-        if ((target.kind === 'class' || mixesCentres) && vw.runDir && hasClassCenters(vw.runDir)) {
-          const vc = loadClassCenters(vw.runDir);
+        const vc = target.kind === 'class' || mixesCentres ? classCentersOf(vw.runDir) : undefined;
+        if (vc) {
           const vcent = tf.tensor(vc.centers, classCenterShape(vc)) as tf.Tensor2D | tf.Tensor3D;
           owned.push(vcent);
           verifier.centers = vcent;
