@@ -14,7 +14,6 @@ import {
   tf,
   writeInversionOutputs,
   type Backbone,
-  type BackendChoice,
   type InversionImageReport,
   type InversionSummary,
   type InversionTarget,
@@ -138,7 +137,7 @@ export default class Invert extends FacetCommand {
       if (!Number.isFinite(n)) throw new Error(`--${name} ${v} is not a number.`);
       return n;
     };
-    await initEngine({ backend: flags.backend as BackendChoice });
+    await initEngine({ backend: this.preferWasmUnderAuto(flags.backend) });
     const where = locateModel(args.model);
     const model = await loadBackbone(where.modelDir);
     const owned: Array<{ dispose(): void }> = [model];
