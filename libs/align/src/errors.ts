@@ -1,22 +1,11 @@
-// One error type for bad input in @facet/align: the message names the file (or option) and what to do, so the CLI
-// prints it as one line; `file` and `detail` let alignFaces list the image instead of stopping the run.
+// Bad input in @facet/align is @facet/data's kind of error (a message naming the file or option and what to do,
+// printed by the CLI as one line; `file` and `detail` let alignFaces list the image instead of stopping the run),
+// under its own name so callers can tell which stage refused.
+import { DataError, errorDetail } from '@facet/data';
 
-export class AlignError extends Error {
-  override readonly name = 'AlignError';
-  constructor(
-    message: string,
-    /** The file or option the problem is about. */
-    readonly file?: string,
-    /** The problem alone (no file name, no advice), for the lists in align.json. */
-    readonly detail?: string,
-  ) {
-    super(message);
-  }
+export class AlignError extends DataError {
+  override readonly name: string = 'AlignError';
 }
 
 /** Short text of an unknown thrown value (an error's detail when it has one). */
-export function reason(e: unknown): string {
-  if (e instanceof AlignError && e.detail) return e.detail;
-  const msg = e instanceof Error ? e.message : String(e);
-  return msg.split('\n')[0]!.slice(0, 200);
-}
+export const reason = errorDetail;

@@ -2,7 +2,7 @@
 // so the CLI can print it as one line; `file` lets callers collect skip lists.
 
 export class DataError extends Error {
-  override readonly name = 'DataError';
+  override readonly name: string = 'DataError';
   constructor(
     message: string,
     /** The file or option the problem is about. */

@@ -2,7 +2,7 @@
 // pairs.txt), augmentation and the batch loader.
 
 export type { FaceDataset, DatasetDescriptor, DecoderChoice, OpenDatasetOptions } from './types.js';
-export { DataError } from './errors.js';
+export { DataError, reason as errorDetail } from './errors.js';
 export { makeRng, mixSeed, shuffleInPlace, type Rng, type RngState } from './rng.js';
 
 export { openDataset, openFromDescriptor, resolveSource, type DatasetKind } from './open.js';
