@@ -21,7 +21,7 @@ export { polynomialWarmupLr } from './schedule.js';
 export { sgd, adamw, clipByGlobalNorm, type BackboneOptimizer, type OptimizerState } from './optimizer.js';
 export { writeCheckpoint, readCheckpoint, latestCheckpoint } from './checkpoint.js';
 export { plotRun } from './plots.js';
-export { estimateTrainingMemory, WASM_HEAP_BUDGET, type MemoryEstimate } from './memory.js';
+export { estimateTrainingMemory, engineMemoryBudget, WASM_HEAP_BUDGET, type MemoryEstimate } from './memory.js';
 export { rawPixelAccuracy, validateOn, toModelInput, type ValidationResult } from './validation.js';
 export { cleanRun, type CleanRunOptions, type CleanRunReport } from './clean.js';
 export { recognizabilityAddition, type RecognizabilityAddition } from './recognizability.js';

@@ -2,11 +2,23 @@
 // under tf.profile gives the per-image activation cost; weights, gradients and optimizer slots are counted.
 // Needed because the wasm heap is capped at 4 GiB and an overrun silently corrupts memory instead of throwing.
 import type { Backbone } from '@facet/backbones';
+import { freemem } from 'node:os';
 import { tf } from '@facet/engine';
 import type { Objective } from './objectives.js';
 
 /** What Facet lets one wasm instance use: 4 GiB minus room for fragmentation and kernel scratch buffers. */
 export const WASM_HEAP_BUDGET = 3.5 * 2 ** 30;
+
+/**
+ * What one engine may use for a training run, per backend: the wasm heap's budget (an overrun corrupts memory
+ * silently), or for the native and cpu engines — whose tensors live in ordinary host memory — 90 % of the RAM that is
+ * free now. undefined where Facet cannot tell (tfjs-node's own allocator, GPU memory).
+ */
+export function engineMemoryBudget(backend: string, freeBytes: number = freemem()): { bytes: number; what: string } | undefined {
+  if (backend === 'wasm') return { bytes: WASM_HEAP_BUDGET, what: 'the wasm heap allows' };
+  if (backend === 'native' || backend === 'cpu') return { bytes: 0.9 * freeBytes, what: `the machine has ${(freeBytes / 2 ** 30).toFixed(2)} GiB of RAM free, of which Facet plans on 90 %:` };
+  return undefined;
+}
 
 export interface MemoryEstimate {
   engineBytes: number;
@@ -39,7 +51,14 @@ async function stepPeak(backbone: Backbone, batch: number, size: number): Promis
   }
 }
 
-export async function estimateTrainingMemory(backbone: Backbone, objective: Objective, batch: number, size: number, twoViews: boolean): Promise<MemoryEstimate> {
+export async function estimateTrainingMemory(
+  backbone: Backbone,
+  objective: Objective,
+  batch: number,
+  size: number,
+  twoViews: boolean,
+  budgetBytes: number = WASM_HEAP_BUDGET,
+): Promise<MemoryEstimate> {
   const params = backbone.trainableVariables().reduce((s, v) => s + v.size, 0);
   // weights + gradients + optimizer slot(s) + a clipped copy of the gradients
   const fixedBytes = 4 * params * 4;
@@ -53,6 +72,6 @@ export async function estimateTrainingMemory(backbone: Backbone, objective: Obje
   const views = twoViews ? 2 : 1;
   const headBytes = objective.estimateEngineBytes(batch);
   const engineBytes = fixedBytes + baseBytes + perImageBytes * batch * views + headBytes;
-  const maxBatch = Math.floor((WASM_HEAP_BUDGET - fixedBytes - baseBytes - headBytes) / (perImageBytes * views || 1));
+  const maxBatch = Math.floor((budgetBytes - fixedBytes - baseBytes - headBytes) / (perImageBytes * views || 1));
   return { engineBytes, fixedBytes, perImageBytes, headBytes, maxBatch };
 }

@@ -6,7 +6,7 @@ import type { Batch, FaceDataset } from '@facet/data';
 import { initEngine, tf } from '@facet/engine';
 import { ConfigError, mergeConfig, DEFAULT_CONFIG, type TrainConfig } from './config.js';
 import { makeLoader } from './datasets.js';
-import { estimateTrainingMemory, WASM_HEAP_BUDGET } from './memory.js';
+import { engineMemoryBudget, estimateTrainingMemory } from './memory.js';
 import { clipByGlobalNorm, makeOptimizer, type OptimizerState } from './optimizer.js';
 import { optimizerSlotNames } from './optimizer-slots.js';
 import { recognizabilityAddition, type RecognizabilityAddition } from './recognizability.js';
@@ -132,11 +132,13 @@ export async function train(config: TrainConfig, opts: TrainRunOptions = {}): Pr
           return objective.loss(emb, batch.labels, emb2);
         });
 
-  // Memory: the wasm heap is 4 GiB and silent corruption follows an overrun, so measure and refuse up front.
+  // Memory: measure and refuse up front what the engine cannot hold (wasm: a 4 GiB heap that corrupts silently when
+  // overrun; native/cpu: host RAM, where an overrun ends in swapping or the OOM killer)
   const extra = rer?.extraImages ?? 0;
-  const memory = await estimateTrainingMemory(backbone, objective, B + extra, S, objective.twoViews);
+  const budget = engineMemoryBudget(engine.backend);
+  const memory = await estimateTrainingMemory(backbone, objective, B + extra, S, objective.twoViews, budget?.bytes);
   emit({ type: 'memory', message: `estimated engine memory ${(memory.engineBytes / 2 ** 30).toFixed(2)} GiB at batch ${B}${extra ? ` + ${extra} unrecognizable images` : ''}`, data: memory });
-  if (engine.backend === 'wasm' && memory.engineBytes > WASM_HEAP_BUDGET) {
+  if (budget && memory.engineBytes > budget.bytes) {
     optimizer.dispose();
     rer?.dispose();
     objective.dispose();
@@ -144,7 +146,7 @@ export async function train(config: TrainConfig, opts: TrainRunOptions = {}): Pr
     throw new ConfigError(
       `this run needs about ${(memory.engineBytes / 2 ** 30).toFixed(2)} GiB of engine memory at batch ${B}${extra ? ` + ${extra}` : ''} ` +
         `(weights+optimizer ${(memory.fixedBytes / 2 ** 30).toFixed(2)} GiB, ${(memory.perImageBytes / 2 ** 20).toFixed(1)} MiB per image, head ${(memory.headBytes / 2 ** 30).toFixed(2)} GiB); ` +
-        `the wasm heap allows ${(WASM_HEAP_BUDGET / 2 ** 30).toFixed(2)} GiB. Lower --batch-size to ${Math.max(1, memory.maxBatch - extra)} or below, or use a smaller --network/--width`,
+        `${budget.what} ${(budget.bytes / 2 ** 30).toFixed(2)} GiB on the ${engine.backend} engine. Lower --batch-size to ${Math.max(1, memory.maxBatch - extra)} or below, or use a smaller --network/--width`,
     );
   }
 

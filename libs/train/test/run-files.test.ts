@@ -38,3 +38,15 @@ describe('prepareOutput: where a run may write', () => {
     expect(() => prepareOutput(DEFAULT_CONFIG, out, {})).toThrow(/holds another run; pass --resume/);
   });
 });
+
+describe('engineMemoryBudget: what a run may use, per backend', () => {
+  it('wasm: the heap budget; native and cpu: 90 % of free RAM; tfjs-node: not known', async () => {
+    const { engineMemoryBudget, WASM_HEAP_BUDGET } = await import('../src/memory.js');
+    expect(engineMemoryBudget('wasm', 1e12)).toEqual({ bytes: WASM_HEAP_BUDGET, what: 'the wasm heap allows' });
+    const native = engineMemoryBudget('native', 10 * 2 ** 30)!;
+    expect(native.bytes).toBeCloseTo(9 * 2 ** 30, 0);
+    expect(native.what).toMatch(/10\.00 GiB of RAM free/);
+    expect(engineMemoryBudget('cpu', 2 ** 30)!.bytes).toBeCloseTo(0.9 * 2 ** 30, 0);
+    expect(engineMemoryBudget('tensorflow')).toBeUndefined();
+  });
+});
