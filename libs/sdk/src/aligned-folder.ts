@@ -3,10 +3,10 @@
 // covers every image's path, size and modification time and the alignment settings; any change re-aligns.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { alignFaces, type AlignFacesOptions, type AlignReport } from '@facet/align';
 import { scanImageFolder } from '@facet/data';
+import { facetCacheDir } from './cache.js';
 
 const FINGERPRINT = '.facet-align-fingerprint';
 
@@ -55,7 +55,7 @@ export async function alignedFolder(src: string, settings: AlignSettings = {}, o
   const beside = dirname(root);
   const dir = writableDir(beside)
     ? join(beside, `${basename(root)}.aligned${size}`)
-    : join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'facet', 'aligned', `${basename(root)}-${print}`);
+    : join(facetCacheDir('aligned'), `${basename(root)}-${print}`);
   const printFile = join(dir, FINGERPRINT);
   if (existsSync(printFile) && readFileSync(printFile, 'utf8').trim() === print) return { dir, aligned: false };
   const tmp = `${dir}.tmp-${process.pid}`;

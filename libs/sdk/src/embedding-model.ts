@@ -2,13 +2,12 @@
 // ONNX Runtime (every core, native code) or by the tfjs engine. ONNX Runtime gets a Facet model as the ONNX export
 // of its weights, made once and cached by content; numerics agree with tfjs to ~1e-6 of the largest value
 // (libs/onnx tests), so the runtime is a speed choice, not a results choice.
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
 import { loadBackbone, type Backbone } from '@facet/backbones';
 import type { EmbeddingSource } from '@facet/eval';
 import { exportOnnx, importOnnxBackbone, loadOnnxModel } from '@facet/onnx';
+import { contentHash, facetCacheDir } from './cache.js';
 
 export type InferenceRuntime = 'auto' | 'onnx' | 'tfjs';
 export const INFERENCE_RUNTIMES: readonly InferenceRuntime[] = ['auto', 'onnx', 'tfjs'];
@@ -25,11 +24,8 @@ export interface OpenedEmbeddingModel {
 /** Families Facet exports to ONNX (libs/onnx: IResNet and get_mbf; ViT is not exported). */
 const onnxExportable = (b: Backbone) => b.name.startsWith('iresnet') || b.name === 'mobilefacenet';
 
-function onnxCacheFile(modelDir: string): string {
-  const h = createHash('sha256');
-  h.update(readFileSync(join(modelDir, 'manifest.json')));
-  h.update(readFileSync(join(modelDir, 'weights.bin')));
-  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'facet', 'onnx', `${h.digest('hex').slice(0, 16)}.onnx`);
+async function onnxCacheFile(modelDir: string): Promise<string> {
+  return join(facetCacheDir('onnx'), `${await contentHash(join(modelDir, 'manifest.json'), join(modelDir, 'weights.bin'))}.onnx`);
 }
 
 function tfjsModel(backbone: Backbone, why: string): OpenedEmbeddingModel {
@@ -63,7 +59,7 @@ export async function openEmbeddingModel(path: string, opts: { runtime?: Inferen
     return tfjsModel(backbone, `tfjs: ${backbone.name} does not export to ONNX`);
   }
   try {
-    const file = onnxCacheFile(path);
+    const file = await onnxCacheFile(path);
     if (!existsSync(file)) {
       mkdirSync(dirname(file), { recursive: true });
       await exportOnnx(backbone, file);
