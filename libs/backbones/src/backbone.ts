@@ -85,7 +85,7 @@ class TfBackbone implements Backbone {
     if (x.dtype !== 'float32') throw new Error(`${this.name}.apply: input must be float32, got ${x.dtype}`);
     if (x.shape[0] < 1) throw new Error(`${this.name}.apply: empty batch`);
     const training = opts.training ?? false;
-    if (training && x.shape[0] < 2) {
+    if (training && !opts.frozenBatchNorm && x.shape[0] < 2) {
       throw new Error(`${this.name}.apply: training-mode BatchNorm needs a batch of at least 2 (got 1), as in PyTorch`);
     }
     const hook = opts.onBatchNorm;
@@ -101,6 +101,7 @@ class TfBackbone implements Backbone {
       rng: this.rng,
       onBatchNorm: hook,
       fusedBatchNorm,
+      frozenBatchNorm: opts.frozenBatchNorm ?? false,
       batchStatsAllReduce: opts.batchStatsAllReduce,
       foldBatchNorm: opts.foldBatchNorm ?? false,
       foldCache: this.foldCache,

@@ -32,6 +32,8 @@ export interface ForwardContext {
   readonly onBatchNorm: ApplyOptions['onBatchNorm'];
   /** Training-mode BN as one fused tape node (see ApplyOptions.fusedBatchNorm). */
   readonly fusedBatchNorm: boolean;
+  /** Training with BN in inference mode (see ApplyOptions.frozenBatchNorm). */
+  readonly frozenBatchNorm?: boolean;
   /** SyncBN across data-parallel replicas (see ApplyOptions.batchStatsAllReduce); unset: per-call statistics. */
   readonly batchStatsAllReduce?: ApplyOptions['batchStatsAllReduce'];
   /** Inference with BN folded into the preceding convolution and PReLU fused (see ApplyOptions.foldBatchNorm). */

@@ -79,6 +79,14 @@ export interface ApplyOptions {
    * float32 rounding, fewer passes over the activation maps (faster embedding extraction). Default false.
    */
   foldBatchNorm?: boolean;
+  /**
+   * With training: true, every BatchNorm normalises with its running statistics and leaves them unchanged (PyTorch's
+   * `model.train()` followed by `bn.eval()` on each BN); γ and β still receive gradients. Fine-tuning an imported
+   * network needs this: a BN-folded export has no batch statistics (μ = 0, σ² = 1 − ε), and small fine-tuning batches
+   * would otherwise replace the pretrained statistics on the first step. Dropout etc. stay in training mode.
+   * Default false.
+   */
+  frozenBatchNorm?: boolean;
 }
 
 /** See ApplyOptions.batchStatsAllReduce: sum `sums` over all replicas, in place. */

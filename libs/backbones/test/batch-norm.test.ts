@@ -179,4 +179,44 @@ describe('BatchNorm (PyTorch semantics)', () => {
     x.dispose();
     net.dispose();
   });
+  it('frozen BN while training: the forward equals inference, running stats stay, γ/β gradients match finite differences', () => {
+    const net = createBackbone('mobilefacenet', { width: 0.125, inputSize: 32, embeddingSize: 8, blocks: [1, 1, 1, 1] });
+    // non-trivial statistics, as an imported network has
+    const layers = net.batchNorms();
+    layers.forEach((l, i) => {
+      l.runningMean.assign(tf.tensor1d(randomArray(l.channels, 100 + i)));
+      l.runningVar.assign(tf.tensor1d(randomArray(l.channels, 200 + i).map((v) => 0.5 + Math.abs(v))));
+    });
+    const before = layers.map((l) => [l.runningMean.dataSync().slice(), l.runningVar.dataSync().slice()]);
+    const x = randomImages(1, 32, 7); // batch 1: legal with frozen statistics
+    const inference = net.apply(x);
+    const frozen = net.apply(x, { training: true, frozenBatchNorm: true });
+    expect(maxAbsDiff(frozen.dataSync(), inference.dataSync())).toBe(0);
+    layers.forEach((l, i) => {
+      expect(maxAbsDiff(l.runningMean.dataSync(), before[i]![0]!), l.name).toBe(0);
+      expect(maxAbsDiff(l.runningVar.dataSync(), before[i]![1]!), l.name).toBe(0);
+    });
+    // d(Σ y·r)/dβ of one BN by the tape vs a central difference (float32: compare at a loose tolerance)
+    const weights = net.getWeights();
+    const beta = weights['conv_sep.layers.1.bias'] as tf.Variable;
+    const r = tf.tensor2d(randomArray(8, 9), [1, 8]);
+    const loss = () => tf.sum(tf.mul(net.apply(x, { training: true, frozenBatchNorm: true }), r)) as tf.Scalar;
+    const { grads } = tf.variableGrads(loss, [beta]);
+    const g = grads[beta.name]!.dataSync();
+    const b0 = beta.dataSync().slice();
+    const h = 1e-2;
+    for (const k of [0, 3, 7]) {
+      const at = (d: number) => {
+        const b = b0.slice();
+        b[k]! += d;
+        beta.assign(tf.tensor1d(b));
+        return tf.tidy(() => loss().dataSync()[0]!);
+      };
+      const fd = (at(h) - at(-h)) / (2 * h);
+      expect(Math.abs(g[k]! - fd), `β[${k}]`).toBeLessThan(2e-2 * Math.max(1, Math.abs(fd)));
+    }
+    beta.assign(tf.tensor1d(b0));
+    tf.dispose([x, inference, frozen, r, ...Object.values(grads)]);
+    net.dispose();
+  });
 });

@@ -35,7 +35,7 @@ export function applyBatchNorm(ctx: ForwardContext, name: string, x: tf.Tensor):
   const layer = ctx.batchNorm(name);
   ctx.onBatchNorm?.(layer, x);
   const axes = x.rank === 2 ? [0] : [0, 1, 2];
-  if (ctx.training) {
+  if (ctx.training && !ctx.frozenBatchNorm) {
     const n = x.size / layer.channels;
     if (n < 2) {
       throw new Error(
@@ -48,7 +48,8 @@ export function applyBatchNorm(ctx: ForwardContext, name: string, x: tf.Tensor):
     updateRunningStats(layer, mean, variance, n);
     return normalizeWithStats(x, layer.weight, layer.bias, mean, variance, layer.eps).y;
   }
-  // inference: a per-channel affine map of the running statistics (plain ops: differentiable w.r.t. x for inversion)
+  // inference (or frozen BN while training): a per-channel affine map of the running statistics (plain ops:
+  // differentiable w.r.t. x for inversion, and w.r.t. γ/β for fine-tuning)
   return normalizeWithStats(x, layer.weight, layer.bias, layer.runningMean, layer.runningVar, layer.eps).y;
 }
 
