@@ -220,7 +220,7 @@ export function describeBackbone(name: string, options?: BackboneOptions): Backb
   };
 }
 
-/** Every registered backbone at insightface's defaults (112×112, embedding 512), or with shared options. */
+/** Every registered backbone at its defaults (112×112, embedding 512 — mobilefacenet_orig 128), or with shared options. */
 export function listBackbones(options?: Pick<BackboneOptions, 'embeddingSize' | 'inputSize' | 'width'>): BackboneInfo[] {
   return ARCHITECTURES.map((a) => {
     const { options: _o, ...info } = describeBackbone(a.name, options);

@@ -46,14 +46,14 @@ export function resolveOptions(arch: Architecture, options: BackboneOptions = {}
   }
   const n = arch.name;
   const o: ResolvedBackboneOptions = {
-    embeddingSize: integer(n, 'embeddingSize', options.embeddingSize ?? 512, 1, 65536),
+    embeddingSize: integer(n, 'embeddingSize', options.embeddingSize ?? arch.defaults.embeddingSize ?? 512, 1, 65536),
     inputSize: integer(n, 'inputSize', options.inputSize ?? 112, 1, 1024),
     width: real(n, 'width', options.width ?? 1, 1 / 64, 8),
     dropout: real(n, 'dropout', options.dropout ?? 0, 0, 1, true),
     seed: integer(n, 'seed', options.seed ?? DEFAULT_SEED, 0, 2 ** 32 - 1),
   };
   if (arch.family !== 'iresnet' && o.dropout !== 0) {
-    fail(n, 'dropout', `is IResNet-only (insightface's ${arch.insightface} has no dropout layer); leave it at 0`);
+    fail(n, 'dropout', `is IResNet-only (${arch.insightface ? `insightface's ${arch.insightface}` : arch.name} has no dropout layer); leave it at 0`);
   }
   if (arch.family === 'iresnet' || arch.family === 'mobilefacenet') {
     const blocks = options.blocks ?? arch.defaults.blocks!;

@@ -9,12 +9,12 @@ export type BackboneFamily = 'iresnet' | 'mobilefacenet' | 'vit';
 
 export interface Architecture {
   name: string;
-  /** insightface `get_model` name. */
-  insightface: string;
+  /** insightface `get_model` name, where insightface has one (accepted as an alias). */
+  insightface?: string;
   family: BackboneFamily;
   description: string;
-  /** Family extras at their insightface values. */
-  defaults: Pick<ResolvedBackboneOptions, 'blocks' | 'depth' | 'heads' | 'patchSize' | 'dropPath' | 'maskRatio'>;
+  /** Family extras at their insightface values, and the embedding size when it is not insightface's 512. */
+  defaults: Pick<ResolvedBackboneOptions, 'blocks' | 'depth' | 'heads' | 'patchSize' | 'dropPath' | 'maskRatio'> & { embeddingSize?: number };
   build(o: ResolvedBackboneOptions): BuiltNetwork;
 }
 
@@ -50,6 +50,17 @@ export const ARCHITECTURES: readonly Architecture[] = [
     defaults: { blocks: [1, 4, 6, 2] },
     build: (o) => buildMobileFaceNet(o, 2),
   },
+  {
+    // Chen et al. 2018, "MobileFaceNets", Table 1: 3×3 conv 64 s2 → depthwise 3×3 64 → bottlenecks (t, c, n, s) =
+    // (2,64,5,2), (4,128,1,2), (2,128,6,1), (4,128,1,2), (2,128,2,1) → 1×1 conv 512 → linear 7×7 GDC → linear 1×1
+    // to 128. That is exactly get_mbf(blocks=(1,4,6,2), scale=1) (same code, same state-dict names); insightface's
+    // get_model has no name for it (its `mbf` is scale 2), and it is the network most public MobileFaceNet files hold.
+    name: 'mobilefacenet_orig',
+    family: 'mobilefacenet',
+    description: 'original MobileFaceNet (Chen et al. 2018) = get_mbf blocks (1,4,6,2), scale 1; 128-d by default (the paper)',
+    defaults: { blocks: [1, 4, 6, 2], embeddingSize: 128 },
+    build: (o) => buildMobileFaceNet(o, 1),
+  },
   vit('t', 256),
   vit('s', 512),
 ];
@@ -62,7 +73,7 @@ export function findArchitecture(name: string): Architecture {
   const found = ARCHITECTURES.find((a) => a.name === key || a.insightface === key);
   if (!found) {
     throw new Error(
-      `unknown backbone '${name}'; available: ${ARCHITECTURES.map((a) => `${a.name} (${a.insightface})`).join(', ')}`,
+      `unknown backbone '${name}'; available: ${ARCHITECTURES.map((a) => (a.insightface ? `${a.name} (${a.insightface})` : a.name)).join(', ')}`,
     );
   }
   return found;

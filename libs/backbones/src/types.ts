@@ -2,7 +2,7 @@ import type { tf } from '@facet/engine';
 
 /** Options every backbone takes. Defaults are insightface's (`get_model(name, dropout=0, num_features=512)`). */
 export interface BackboneOptions {
-  /** Embedding size D (insightface `num_features`). Default 512. */
+  /** Embedding size D (insightface `num_features`). Default 512 (mobilefacenet_orig: 128, the paper's). */
   embeddingSize?: number;
   /** Square input side in pixels. Default 112. Must leave a non-empty final feature map (ViT: ≥ one patch). */
   inputSize?: number;

@@ -12,9 +12,36 @@ const tiny: BackboneOptions = { width: 0.25, inputSize: 56, embeddingSize: 32 };
 
 describe('registry', () => {
   it('lists the insightface backbones and accepts insightface names as aliases', () => {
-    expect(BACKBONE_NAMES).toEqual(['iresnet18', 'iresnet34', 'iresnet50', 'iresnet100', 'iresnet200', 'mobilefacenet', 'vit_t', 'vit_s']);
+    expect(BACKBONE_NAMES).toEqual(['iresnet18', 'iresnet34', 'iresnet50', 'iresnet100', 'iresnet200', 'mobilefacenet', 'mobilefacenet_orig', 'vit_t', 'vit_s']);
     expect(describeBackbone('r50').name).toBe('iresnet50');
     expect(describeBackbone('mbf').name).toBe('mobilefacenet');
+  });
+
+  it('mobilefacenet_orig: the paper\'s 128-d embedding by default, 512 (most public exports) as an option', () => {
+    expect(describeBackbone('mobilefacenet_orig').options).toEqual({ embeddingSize: 128, inputSize: 112, width: 1, dropout: 0, seed: 2048, blocks: [1, 4, 6, 2] });
+    expect(describeBackbone('mobilefacenet_orig', { embeddingSize: 512 }).embeddingSize).toBe(512);
+    expect(describeBackbone('mobilefacenet').embeddingSize).toBe(512);
+    expect(() => createBackbone('mobilefacenet_orig', { dropout: 0.1 })).toThrow(/mobilefacenet_orig: option dropout is IResNet-only \(mobilefacenet_orig has no dropout layer\)/);
+    expect(() => createBackbone('mbf_orig')).toThrow(/available: .*mobilefacenet \(mbf\), mobilefacenet_orig, vit_t/);
+  });
+
+  it('mobilefacenet_orig has the paper\'s widths: stem 64, depthwise 64, bottleneck expansions 128/256/512, outputs 64/128/128', () => {
+    const net = createBackbone('mobilefacenet_orig');
+    const shape = (n: string) => net.getWeights()[n]!.shape;
+    expect(shape('layers.0.layers.0.weight')).toEqual([3, 3, 3, 64]);
+    expect(shape('layers.1.layers.0.weight')).toEqual([3, 3, 64, 1]); // depthwise: 64 groups of 1
+    expect(shape('layers.2.layers.0.layers.0.weight')).toEqual([1, 1, 64, 128]); // (t=2, c=64, s=2)
+    expect(shape('layers.2.layers.2.layers.0.weight')).toEqual([1, 1, 128, 64]);
+    expect(Object.keys(net.getWeights()).filter((n) => /^layers\.3\.layers\.\d+\.layers\.0\.layers\.0\.weight$/.test(n))).toHaveLength(4);
+    expect(shape('layers.4.layers.0.layers.0.weight')).toEqual([1, 1, 64, 256]); // (4, 128, 1, 2)
+    expect(shape('layers.4.layers.2.layers.0.weight')).toEqual([1, 1, 256, 128]);
+    expect(shape('layers.5.layers.5.layers.0.layers.0.weight')).toEqual([1, 1, 128, 256]); // (2, 128, 6, 1)
+    expect(shape('layers.6.layers.0.layers.0.weight')).toEqual([1, 1, 128, 512]); // (4, 128, 1, 2)
+    expect(shape('layers.7.layers.1.layers.0.layers.0.weight')).toEqual([1, 1, 128, 256]); // (2, 128, 2, 1)
+    expect(shape('conv_sep.layers.0.weight')).toEqual([1, 1, 128, 512]);
+    expect(shape('features.layers.0.layers.0.weight')).toEqual([7, 7, 512, 1]); // linear GDC 7×7
+    expect(shape('features.layers.2.weight')).toEqual([512, 128]);
+    net.dispose();
   });
 
   it('an unknown name or a bad option gives one clear error naming the option and the fix', () => {

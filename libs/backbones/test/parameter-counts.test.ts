@@ -22,18 +22,19 @@ function iresnetCount(layers: number[], d = 512): number {
   return n + 2 * 512 + 512 * 49 * d + d + 2 * d; // features BN1d: frozen weight (still a parameter) + bias
 }
 
-/** mobilefacenet.py, scale 2, blocks (1,4,6,2). */
-function mobileFaceNetCount(d = 512): number {
+/** mobilefacenet.py, blocks (1,4,6,2), scale 2 (insightface's mbf) or 1 (the paper's network). */
+function mobileFaceNetCount(d = 512, scale = 2): number {
   const convBlock = (i: number, o: number, k: number, g: number) => (o * (i / g) * k * k) + 2 * o + o;
   const linearBlock = (i: number, o: number, k: number, g: number) => (o * (i / g) * k * k) + 2 * o;
   const depthWise = (i: number, o: number, g: number) => convBlock(i, g, 1, 1) + convBlock(g, g, 3, g) + linearBlock(g, o, 1, 1);
+  const [c1, c2] = [64 * scale, 128 * scale];
   return (
-    convBlock(3, 128, 3, 1) +
-    convBlock(128, 128, 3, 64) +
-    depthWise(128, 128, 128) + 4 * depthWise(128, 128, 128) +
-    depthWise(128, 256, 256) + 6 * depthWise(256, 256, 256) +
-    depthWise(256, 256, 512) + 2 * depthWise(256, 256, 256) +
-    convBlock(256, 512, 1, 1) +
+    convBlock(3, c1, 3, 1) +
+    convBlock(c1, c1, 3, 64) +
+    depthWise(c1, c1, 128) + 4 * depthWise(c1, c1, 128) +
+    depthWise(c1, c2, 256) + 6 * depthWise(c2, c2, 256) +
+    depthWise(c2, c2, 512) + 2 * depthWise(c2, c2, 256) +
+    convBlock(c2, 512, 1, 1) +
     linearBlock(512, 512, 7, 512) + 512 * d + 2 * d
   );
 }
@@ -59,8 +60,25 @@ describe('parameter counts (PyTorch convention, BN running stats counted separat
     expect(mobileFaceNetCount()).toBe(2_059_520);
   });
 
+  it('original MobileFaceNet (scale 1) = 1,003,136 at 128-d (the paper: 0.99M), 1,200,512 at 512-d', () => {
+    expect(mobileFaceNetCount(128, 1)).toBe(1_003_136);
+    expect(describeBackbone('mobilefacenet_orig').parameters).toBe(mobileFaceNetCount(128, 1));
+    expect(describeBackbone('mobilefacenet_orig', { embeddingSize: 512 }).parameters).toBe(1_200_512);
+    expect(mobileFaceNetCount(512, 1)).toBe(1_200_512);
+    // a BN folded into the conv before it keeps one bias per channel instead of γ and β; the public 512-d export
+    // (faceplugin fr_feature.onnx) holds 1,190,336 floats of weights (+ a 2-element Reshape shape): one fewer per
+    // BN channel than Facet's count, and the head's 1×1 conv bias in place of BN1d γ/β
+    const bnChannels = describeBackbone('mobilefacenet_orig', { embeddingSize: 512 });
+    const net = createBackbone('mobilefacenet_orig', { embeddingSize: 512 });
+    const channels = net.batchNorms().reduce((s, l) => s + l.channels, 0);
+    net.dispose();
+    expect(bnChannels.parameters - channels).toBe(1_190_336);
+    // Chen et al. 2018, Table 2: 221 million multiply-adds
+    expect(Math.abs(describeBackbone('mobilefacenet_orig').gflops / 2 - 0.221) / 0.221).toBeLessThan(0.01);
+  });
+
   it('an allocated IResNet-18 and MobileFaceNet hold exactly the counted floats', () => {
-    for (const name of ['iresnet18', 'mobilefacenet']) {
+    for (const name of ['iresnet18', 'mobilefacenet', 'mobilefacenet_orig']) {
       const b = createBackbone(name);
       const size = (t: { size: number }) => t.size;
       const all = Object.values(b.getWeights()).reduce((s, t) => s + size(t), 0);
