@@ -59,6 +59,13 @@ export interface TrainConfig {
   init: string;
   /** Parameter-name prefixes (insightface names, e.g. conv1, bn1, layer1) kept fixed during training. */
   freeze: string[];
+  /**
+   * BatchNorm in inference mode while training (running statistics fixed, γ/β trained). 'auto' = on when `init` is
+   * set: an imported network's statistics are what its weights were trained with, and a BN-folded export has none.
+   */
+  freezeBn: 'auto' | 'true' | 'false';
+  /** Learning-rate multiplier of the backbone's parameters; the new head keeps the full rate. */
+  backboneLrScale: number;
   /** Validation sets: .bin files, 'pairs.txt@root' or 'synthetic-val[:...]'. */
   valTargets: string[];
   /** Validate every N steps (insightface: verbose=2000); 0 = only at the end. */
@@ -126,6 +133,8 @@ export const DEFAULT_CONFIG: TrainConfig = {
   keepList: '',
   init: '',
   freeze: [],
+  freezeBn: 'auto',
+  backboneLrScale: 1,
   valTargets: [],
   verbose: 2000,
   frequent: 10,
@@ -218,6 +227,8 @@ const SCHEMA: Record<keyof TrainConfig, ConfigFieldSpec> = {
   keepList: { kind: 'string', optional: true, description: "train only on the items listed in this file (as 'facet clean' writes); empty = all" },
   init: { kind: 'string', optional: true, description: "fine-tune: start the backbone from a model folder, a facet train run, or an insightface .pth/.pt/.safetensors/.onnx file (imported once into ~/.cache/facet/imports); it sets network, embedding size, input size and width; the head is new; empty = random init" },
   freeze: { kind: 'list', description: 'comma-separated parameter-name prefixes kept fixed (insightface names: conv1,bn1,prelu,layer1 = stem + first stage of an IResNet); empty = train everything' },
+  freezeBn: { kind: { enum: ['auto', 'true', 'false'] }, description: 'BatchNorm in inference mode while training (running statistics fixed, γ/β still trained); auto = on when --init is given (an imported model keeps the statistics it was trained with; a BN-folded ONNX export has none)' },
+  backboneLrScale: { kind: 'number', min: 0, description: 'learning-rate multiplier of the backbone (e.g. 0.1 when fine-tuning); the new head keeps the full --lr' },
   valTargets: { kind: 'list', insightface: 'val_targets', description: "validation sets, comma-separated: .bin files, 'pairs.txt@root' or 'synthetic-val[:identities=N,pairs=P]'" },
   verbose: { kind: 'integer', min: 0, insightface: 'verbose', description: 'validate every N steps; 0 = only at the end' },
   frequent: { kind: 'integer', min: 1, insightface: 'frequent', description: 'log every N steps' },
@@ -406,4 +417,9 @@ export function configFieldsMarkdown(): string {
     .filter((f) => f.key !== 'backend')
     .map((f) => `| \`${f.flag}\` | ${f.insightface ? `\`${f.insightface}\`` : ''} | ${cell(f.description)} | ${cell(f.accepts)} | ${f.defaultText === '' ? '(empty)' : `\`${cell(f.defaultText)}\``} |`);
   return ['| flag | insightface | meaning | accepts | default |', '|---|---|---|---|---|', ...rows].join('\n');
+}
+
+/** Whether BN runs in inference mode during training (`freezeBn`, 'auto' = when fine-tuning from `init`). */
+export function batchNormFrozen(cfg: Pick<TrainConfig, 'freezeBn' | 'init'>): boolean {
+  return cfg.freezeBn === 'true' || (cfg.freezeBn === 'auto' && cfg.init !== '');
 }

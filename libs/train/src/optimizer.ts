@@ -47,8 +47,14 @@ function importSlots(map: Map<string, tf.Variable>, vars: tf.Variable[], slots: 
   }
 }
 
+/**
+ * Learning-rate multipliers by variable name (PyTorch parameter groups with their own lr, e.g. a fine-tuned backbone
+ * at 0.1× the new head's rate); a variable not listed runs at the full rate.
+ */
+export type LrScales = ReadonlyMap<string, number>;
+
 /** torch.optim.SGD(momentum, weight_decay, dampening=0): g ← g + wd·w; buf ← μ·buf + g; w ← w − lr·buf. */
-export function sgd(vars: tf.Variable[], opts: { momentum: number; weightDecay: number }): BackboneOptimizer {
+export function sgd(vars: tf.Variable[], opts: { momentum: number; weightDecay: number; lrScales?: LrScales }): BackboneOptimizer {
   const slots = new Map<string, tf.Variable>();
   let step = 0;
   return {
@@ -58,13 +64,14 @@ export function sgd(vars: tf.Variable[], opts: { momentum: number; weightDecay: 
           const g0 = grads[v.name];
           if (!g0) continue;
           const g = opts.weightDecay ? tf.add(g0, tf.mul(v, opts.weightDecay)) : g0;
+          const rate = lr * (opts.lrScales?.get(v.name) ?? 1);
           if (opts.momentum) {
             const buf = slot(slots, v, 'momentum');
             // PyTorch initialises the buffer with the first gradient; μ·0 + g is the same thing.
             buf.assign(tf.add(tf.mul(buf, opts.momentum), g));
-            v.assign(tf.sub(v, tf.mul(buf, lr)));
+            v.assign(tf.sub(v, tf.mul(buf, rate)));
           } else {
-            v.assign(tf.sub(v, tf.mul(g, lr)));
+            v.assign(tf.sub(v, tf.mul(g, rate)));
           }
         }
       });
@@ -84,7 +91,7 @@ export function sgd(vars: tf.Variable[], opts: { momentum: number; weightDecay: 
 }
 
 /** torch.optim.AdamW: w ← w − lr·wd·w; m,v moments; w ← w − lr·m̂/(√v̂ + ε). */
-export function adamw(vars: tf.Variable[], opts: { weightDecay: number; beta1?: number; beta2?: number; eps?: number }): BackboneOptimizer {
+export function adamw(vars: tf.Variable[], opts: { weightDecay: number; beta1?: number; beta2?: number; eps?: number; lrScales?: LrScales }): BackboneOptimizer {
   const b1 = opts.beta1 ?? 0.9;
   const b2 = opts.beta2 ?? 0.999;
   const eps = opts.eps ?? 1e-8;
@@ -103,9 +110,10 @@ export function adamw(vars: tf.Variable[], opts: { weightDecay: number; beta1?: 
           const s = slot(slots, v, 'v');
           m.assign(tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1)));
           s.assign(tf.add(tf.mul(s, b2), tf.mul(tf.square(g), 1 - b2)));
-          const decayed = opts.weightDecay ? tf.mul(v, 1 - lr * opts.weightDecay) : v;
+          const rate = lr * (opts.lrScales?.get(v.name) ?? 1);
+          const decayed = opts.weightDecay ? tf.mul(v, 1 - rate * opts.weightDecay) : v;
           const update = tf.div(tf.div(m, c1), tf.add(tf.sqrt(tf.div(s, c2)), eps));
-          v.assign(tf.sub(decayed, tf.mul(update, lr)));
+          v.assign(tf.sub(decayed, tf.mul(update, rate)));
         }
       });
     },
@@ -136,6 +144,6 @@ export function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: numb
 }
 
 /** The optimizer a config asks for, over `vars` (insightface: SGD momentum 0.9, wd 5e-4; AdamW for ViT). */
-export function makeOptimizer(cfg: Pick<TrainConfig, 'optimizer' | 'momentum' | 'weightDecay'>, vars: tf.Variable[]): BackboneOptimizer {
-  return cfg.optimizer === 'sgd' ? sgd(vars, { momentum: cfg.momentum, weightDecay: cfg.weightDecay }) : adamw(vars, { weightDecay: cfg.weightDecay });
+export function makeOptimizer(cfg: Pick<TrainConfig, 'optimizer' | 'momentum' | 'weightDecay'>, vars: tf.Variable[], lrScales?: LrScales): BackboneOptimizer {
+  return cfg.optimizer === 'sgd' ? sgd(vars, { momentum: cfg.momentum, weightDecay: cfg.weightDecay, lrScales }) : adamw(vars, { weightDecay: cfg.weightDecay, lrScales });
 }

@@ -19,7 +19,7 @@ import {
   type RecognizabilityLossParts,
   type RecognizabilityState,
 } from '@facet/quality';
-import { ConfigError, type TrainConfig } from './config.js';
+import { batchNormFrozen, ConfigError, type TrainConfig } from './config.js';
 import { augmentFor } from './datasets.js';
 import type { Objective } from './objectives.js';
 
@@ -103,7 +103,7 @@ export function recognizabilityAddition(cfg: TrainConfig, backbone: Backbone, ob
         const ui = unrecognizableBatch(batch.images, S, U, mixSeed(cfg.seed, 0x7e7, step));
         const x = tf.concat([tf.tensor4d(batch.images, [B, S, S, 3]), tf.tensor4d(ui, [U, S, S, 3])]) as tf.Tensor4D;
         const cap = captureFeatures();
-        const all = backbone.apply(x, { training: true, onBatchNorm: cap.onBatchNorm });
+        const all = backbone.apply(x, { training: true, onBatchNorm: cap.onBatchNorm, frozenBatchNorm: batchNormFrozen(cfg) });
         const emb = tf.slice(all, [0, 0], [B, D]) as tf.Tensor2D;
         const classification = objective.loss(emb, batch.labels);
         const sampled = sampledPrototypes(pfc, batch.labels);

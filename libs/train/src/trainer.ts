@@ -4,7 +4,7 @@
 import { join, resolve } from 'node:path';
 import type { Batch, FaceDataset } from '@facet/data';
 import { initEngine, tf } from '@facet/engine';
-import { ConfigError, mergeConfig, DEFAULT_CONFIG, type TrainConfig } from './config.js';
+import { batchNormFrozen, ConfigError, mergeConfig, DEFAULT_CONFIG, type TrainConfig } from './config.js';
 import { makeLoader } from './datasets.js';
 import { engineMemoryBudget, estimateTrainingMemory } from './memory.js';
 import { clipByGlobalNorm, makeOptimizer, type OptimizerState } from './optimizer.js';
@@ -47,7 +47,11 @@ export interface TrainRunOptions {
   resume?: boolean;
   /** Reuse an output directory that holds another run (its checkpoints and log are replaced). */
   force?: boolean;
-  hooks?: { beforeStep?: (batch: Batch, step: number) => void };
+  hooks?: {
+    beforeStep?: (batch: Batch, step: number) => void;
+    /** The training forward's embeddings of a step (single-worker loop; read them, do not keep them). */
+    embeddings?: (embeddings: tf.Tensor2D, step: number) => void;
+  };
   /** Train on this dataset object instead of opening `config.dataset` (SDK use: wrapped or relabelled data). */
   dataset?: FaceDataset;
 }
@@ -116,8 +120,14 @@ export async function train(config: TrainConfig, opts: TrainRunOptions = {}): Pr
   }
   const vars = [...backboneVars, ...headVars];
   const backboneNames = new Set(backboneVars.map((v) => v.name));
-  if (cfg.init) emit({ type: 'info', message: `fine-tuning ${backbone.name} from ${cfg.init}${cfg.freeze.length ? `; frozen: ${cfg.freeze.join(', ')} (${backbone.trainableVariables().length - backboneVars.length} tensors)` : ''}` });
-  const optimizer = makeOptimizer(cfg, vars);
+  if (cfg.init) {
+    const frozen = cfg.freeze.length ? `; frozen: ${cfg.freeze.join(', ')} (${backbone.trainableVariables().length - backboneVars.length} tensors)` : '';
+    const bn = batchNormFrozen(cfg) ? '; BatchNorm statistics frozen (--freeze-bn false to update them)' : '';
+    const scale = cfg.backboneLrScale !== 1 ? `; backbone lr × ${cfg.backboneLrScale}` : '';
+    emit({ type: 'info', message: `fine-tuning ${backbone.name} from ${cfg.init}${frozen}${bn}${scale}` });
+  }
+  const optimizer = makeOptimizer(cfg, vars, cfg.backboneLrScale === 1 ? undefined : new Map(backboneVars.map((v) => [v.name, cfg.backboneLrScale])));
+  const frozenBatchNorm = batchNormFrozen(cfg);
   const loader = makeLoader(dataset, cfg, objective.twoViews);
   const S = cfg.inputSize;
   const B = cfg.batchSize;
@@ -127,8 +137,9 @@ export async function train(config: TrainConfig, opts: TrainRunOptions = {}): Pr
     rer
       ? rer.loss(batch, step)
       : tf.tidy(() => {
-          const emb = backbone.apply(toTensor(batch.images), { training: true });
-          const emb2 = objective.twoViews && batch.views2 ? backbone.apply(toTensor(batch.views2), { training: true }) : undefined;
+          const emb = backbone.apply(toTensor(batch.images), { training: true, frozenBatchNorm });
+          opts.hooks?.embeddings?.(emb, step);
+          const emb2 = objective.twoViews && batch.views2 ? backbone.apply(toTensor(batch.views2), { training: true, frozenBatchNorm }) : undefined;
           return objective.loss(emb, batch.labels, emb2);
         });
 

@@ -65,6 +65,45 @@ describe('backbone optimizers (PyTorch semantics) against float64 loops', () => 
     v.dispose();
   });
 
+  it('per-variable learning-rate scales (parameter groups): SGD and AdamW use lr·scale for the listed variables only', () => {
+    for (const kind of ['sgd', 'adamw'] as const) {
+      const a = tf.variable(tf.tensor1d(w0), true, `${kind}-a`);
+      const b = tf.variable(tf.tensor1d(w0), true, `${kind}-b`);
+      const scales = new Map([[a.name, 0.1]]);
+      const opt = kind === 'sgd' ? sgd([a, b], { momentum: 0.9, weightDecay: 5e-4, lrScales: scales }) : adamw([a, b], { weightDecay: 0.1, lrScales: scales });
+      const ref = (rate: number) => {
+        const w = [...w0];
+        const m = [0, 0, 0, 0];
+        const s2 = [0, 0, 0, 0];
+        grads.forEach((g, k) => {
+          for (let i = 0; i < 4; i++) {
+            if (kind === 'sgd') {
+              m[i] = 0.9 * m[i]! + g[i]! + 5e-4 * w[i]!;
+              w[i] = w[i]! - rate * m[i]!;
+            } else {
+              w[i] = w[i]! * (1 - rate * 0.1);
+              m[i] = 0.9 * m[i]! + 0.1 * g[i]!;
+              s2[i] = 0.999 * s2[i]! + 0.001 * g[i]! * g[i]!;
+              w[i] = w[i]! - (rate * (m[i]! / (1 - 0.9 ** (k + 1)))) / (Math.sqrt(s2[i]! / (1 - 0.999 ** (k + 1))) + 1e-8);
+            }
+          }
+        });
+        return w;
+      };
+      const lr = 0.05;
+      grads.forEach((g) => {
+        const [ga, gb] = [tf.tensor1d(g), tf.tensor1d(g)];
+        opt.apply({ [a.name]: ga, [b.name]: gb }, lr);
+        tf.dispose([ga, gb]);
+      });
+      const [wa, wb] = [ref(lr * 0.1), ref(lr)];
+      a.dataSync().forEach((x, i) => expect(Math.abs(x - wa[i]!), `${kind} scaled`).toBeLessThan(1e-6));
+      b.dataSync().forEach((x, i) => expect(Math.abs(x - wb[i]!), `${kind} unscaled`).toBeLessThan(1e-6));
+      opt.dispose();
+      tf.dispose([a, b]);
+    }
+  });
+
   it('clip_grad_norm_ scales by max/(norm+1e-6) only above the limit', () => {
     const a = tf.tensor1d([3, 0]);
     const b = tf.tensor2d([[0, 4]]);

@@ -21,6 +21,8 @@ export interface ReplicaInit {
   network: string;
   backbone: BackboneOptions & { embeddingSize: number; inputSize: number };
   twoViews: boolean;
+  /** BN in inference mode while training (TrainConfig.freezeBn). */
+  frozenBatchNorm: boolean;
   optimizer: ReplicaOptimizerSpec;
   clipGradNorm: number;
   /** Trainable parameter names in gradient-buffer order, with their sizes (checked against the replica's own). */

@@ -17,6 +17,8 @@ export interface ReplicaGroupOptions {
   workers: number;
   batchSize: number;
   twoViews: boolean;
+  /** BN in inference mode while training: no batch statistics to synchronize. Default false. */
+  frozenBatchNorm?: boolean;
   backend: BackendChoice;
   optimizer: ReplicaOptimizerSpec;
   /** Global-norm clip of the backbone gradient (0 disables), applied to the sum over replicas. */
@@ -89,6 +91,7 @@ export class ReplicaGroup {
       network: backbone.name,
       backbone: { ...backbone.options },
       twoViews: opts.twoViews,
+      frozenBatchNorm: opts.frozenBatchNorm ?? false,
       optimizer: opts.optimizer,
       clipGradNorm: opts.clipGradNorm,
       layout: this.layout(),

@@ -44,7 +44,7 @@ async function start(): Promise<void> {
   const S = init.backbone.inputSize;
   const D = init.backbone.embeddingSize;
   const pixels = S * S * 3;
-  const applyOptions: ApplyOptions = { training: true, batchStatsAllReduce: (sums) => sync.allReduce(sums) };
+  const applyOptions: ApplyOptions = init.frozenBatchNorm ? { training: true, frozenBatchNorm: true } : { training: true, batchStatsAllReduce: (sums) => sync.allReduce(sums) };
 
   const step = (seq: number, lr: number) => {
     const t0 = performance.now();

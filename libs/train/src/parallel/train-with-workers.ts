@@ -6,7 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { initEngine, tf } from '@facet/engine';
-import { ConfigError, DEFAULT_CONFIG, mergeConfig, type TrainConfig } from '../config.js';
+import { batchNormFrozen, ConfigError, DEFAULT_CONFIG, mergeConfig, type TrainConfig } from '../config.js';
 import { makeLoader } from '../datasets.js';
 import { estimateTrainingMemory, WASM_HEAP_BUDGET } from '../memory.js';
 import { makeOptimizer, type BackboneOptimizer, type OptimizerState } from '../optimizer.js';
@@ -78,12 +78,13 @@ export async function trainWithWorkers(config: TrainConfig, opts: TrainRunOption
     workers: W,
     batchSize: B,
     twoViews: objective.twoViews,
+    frozenBatchNorm: batchNormFrozen(cfg),
     backend: engine.backend as TrainConfig['backend'],
     optimizer: { name: cfg.optimizer, momentum: cfg.momentum, weightDecay: cfg.weightDecay },
     clipGradNorm: cfg.clipGradNorm,
   });
   try {
-    emit({ type: 'info', message: `data-parallel: ${W} worker replicas, ${group.shards.map((s) => s.count).join(' + ')} images per step, synchronized BatchNorm; ${(group.sharedBytes / 2 ** 20).toFixed(0)} MiB shared memory` });
+    emit({ type: 'info', message: `data-parallel: ${W} worker replicas, ${group.shards.map((s) => s.count).join(' + ')} images per step, ${batchNormFrozen(cfg) ? 'frozen BatchNorm statistics' : 'synchronized BatchNorm'}; ${(group.sharedBytes / 2 ** 20).toFixed(0)} MiB shared memory` });
     startOutput(cfg, out, opts);
     const slots = optimizerSlotNames(backbone);
     const { stepsPerEpoch, totalSteps, warmupSteps, endStep, baseLr } = runSchedule(cfg, loader.batchesPerEpoch);
@@ -128,7 +129,8 @@ export async function trainWithWorkers(config: TrainConfig, opts: TrainRunOption
       const batch = await loader.next();
       opts.hooks?.beforeStep?.(batch, step);
       lr.now = polynomialWarmupLr(step, baseLr, warmupSteps, totalSteps, cfg.lrPower);
-      const r = await group.step(batch.images, batch.views2, lr.now, (emb, emb2) => objective.loss(emb, batch.labels, emb2), headVars);
+      // the replicas hold the backbone's optimizer: they get its scaled rate, the head keeps the full one
+      const r = await group.step(batch.images, batch.views2, lr.now * cfg.backboneLrScale, (emb, emb2) => objective.loss(emb, batch.labels, emb2), headVars);
       if (r.finite) {
         headOptimizer.apply(r.headGrads, lr.now);
         objective.afterStep(lr.now);
