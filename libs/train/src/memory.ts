@@ -51,6 +51,45 @@ async function stepPeak(backbone: Backbone, batch: number, size: number): Promis
   }
 }
 
+/**
+ * Why a data-parallel run cannot fit, or undefined. wasm: every replica has its own heap (ceil(B/W) images each) and
+ * the head lives on the main thread's; native/cpu: the replicas' copies of weights and optimizer state, their
+ * activations and the main thread's head all come out of the same host RAM.
+ */
+export function replicaMemoryRefusal(
+  memory: MemoryEstimate,
+  run: { workers: number; perWorker: number; twoViews: boolean; backend: string; budget: { bytes: number; what: string } | undefined },
+): string | undefined {
+  const { workers: W, perWorker, budget } = run;
+  if (!budget) return undefined;
+  const replicaBytes = memory.engineBytes - memory.headBytes;
+  const mainBytes = memory.headBytes + memory.fixedBytes / 4;
+  const perImage = memory.perImageBytes * (run.twoViews ? 2 : 1);
+  const baseBytes = replicaBytes - memory.fixedBytes - perImage * perWorker;
+  const gib = (b: number) => (b / 2 ** 30).toFixed(2);
+  const breakdown = `weights+optimizer ${gib(memory.fixedBytes)} GiB, ${(memory.perImageBytes / 2 ** 20).toFixed(1)} MiB per image`;
+  if (run.backend === 'wasm') {
+    if (replicaBytes > budget.bytes) {
+      const maxPerWorker = Math.max(0, Math.floor((budget.bytes - memory.fixedBytes - baseBytes) / (perImage || 1)));
+      return (
+        `this run needs about ${gib(replicaBytes)} GiB of engine memory per worker at ${perWorker} images per worker (${breakdown}); ` +
+        `each worker's wasm heap allows ${gib(budget.bytes)} GiB. Lower --batch-size to ${Math.max(2 * W, maxPerWorker * W)} or below, raise --workers, or use a smaller --network/--width`
+      );
+    }
+    if (mainBytes > budget.bytes) {
+      return `the head needs about ${gib(memory.headBytes)} GiB of engine memory on the main thread; the wasm heap allows ${gib(budget.bytes)} GiB. Lower --sample-rate or the number of classes`;
+    }
+    return undefined;
+  }
+  const totalBytes = W * replicaBytes + mainBytes;
+  if (totalBytes <= budget.bytes) return undefined;
+  const maxPerWorker = Math.max(0, Math.floor(((budget.bytes - mainBytes) / W - memory.fixedBytes - baseBytes) / (perImage || 1)));
+  return (
+    `this run needs about ${gib(totalBytes)} GiB of host memory: ${W} workers × ${gib(replicaBytes)} GiB at ${perWorker} images each (${breakdown}) + ${gib(mainBytes)} GiB on the main thread; ` +
+    `${budget.what} ${gib(budget.bytes)} GiB. ${maxPerWorker >= 2 ? `Lower --batch-size to ${maxPerWorker * W} or below, ` : ''}use fewer --workers (each holds its own copy of the weights and optimizer state), or a smaller --network/--width`
+  );
+}
+
 export async function estimateTrainingMemory(
   backbone: Backbone,
   objective: Objective,

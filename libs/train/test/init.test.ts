@@ -122,4 +122,13 @@ describe('fine-tuning from a saved model', () => {
     for (const [k, a] of Object.entries(before)) expect(a.every((v, i) => v === after[k]![i]), k).toBe(true);
     expect(s.finalLoss).toBeLessThan(s.firstLoss);
   }, 120_000);
+  it('frozen BN on data-parallel replicas too: --workers 2 fine-tuning leaves the statistics as imported', async () => {
+    const before = await weightsOf(pretrained);
+    const s = await train(tiny({ seed: 5, init: pretrained, workers: 2 }));
+    const after = await weightsOf(s.modelDir);
+    const stats = Object.keys(before).filter((n) => /running_(mean|var)$/.test(n));
+    expect(stats.length).toBeGreaterThan(10);
+    for (const k of stats) expect(before[k]!.every((v, i) => v === after[k]![i]), k).toBe(true);
+    expect(before['conv1.weight']!.some((v, i) => v !== after['conv1.weight']![i])).toBe(true);
+  }, 120_000);
 });

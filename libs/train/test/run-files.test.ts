@@ -50,3 +50,23 @@ describe('engineMemoryBudget: what a run may use, per backend', () => {
     expect(engineMemoryBudget('tensorflow')).toBeUndefined();
   });
 });
+
+describe('replicaMemoryRefusal: --workers on a heap per replica (wasm) vs shared host RAM (native)', () => {
+  const GiB = 2 ** 30;
+  // 1 GiB weights+optimizer, 0.25 GiB per image, no other base, 0.5 GiB head: a replica at 4 images = 2 GiB
+  const memory = { engineBytes: 2.5 * GiB, fixedBytes: 1 * GiB, perImageBytes: 0.25 * GiB, headBytes: 0.5 * GiB, maxBatch: 0 };
+  const run = { workers: 2, perWorker: 4, twoViews: false };
+  it('wasm: each replica against its own heap; native: the sum of replicas and main thread against the RAM budget', async () => {
+    const { replicaMemoryRefusal } = await import('../src/memory.js');
+    // per replica 2 GiB fits a 3.5 GiB heap
+    expect(replicaMemoryRefusal(memory, { ...run, backend: 'wasm', budget: { bytes: 3.5 * GiB, what: 'the wasm heap allows' } })).toBeUndefined();
+    // native: 2 × 2 + (0.5 + 0.25) = 4.75 GiB: fits 5 GiB, not 4.5
+    expect(replicaMemoryRefusal(memory, { ...run, backend: 'native', budget: { bytes: 5 * GiB, what: 'RAM' } })).toBeUndefined();
+    const refusal = replicaMemoryRefusal(memory, { ...run, backend: 'native', budget: { bytes: 4.5 * GiB, what: 'Facet plans on' } });
+    expect(refusal).toMatch(/needs about 4\.75 GiB of host memory: 2 workers × 2\.00 GiB at 4 images each .* \+ 0\.75 GiB on the main thread; Facet plans on 4\.50 GiB/);
+    // largest fitting batch: ((4.5 − 0.75)/2 − 1)/0.25 = 3.5 → 3 per worker → 6
+    expect(refusal).toMatch(/Lower --batch-size to 6 or below, use fewer --workers/);
+    expect(replicaMemoryRefusal(memory, { ...run, backend: 'native', budget: undefined })).toBeUndefined();
+  });
+});
+

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { initEngine, tf } from '@facet/engine';
 import { batchNormFrozen, ConfigError, DEFAULT_CONFIG, mergeConfig, type TrainConfig } from '../config.js';
 import { makeLoader } from '../datasets.js';
-import { estimateTrainingMemory, WASM_HEAP_BUDGET } from '../memory.js';
+import { engineMemoryBudget, estimateTrainingMemory, replicaMemoryRefusal } from '../memory.js';
 import { makeOptimizer, type BackboneOptimizer, type OptimizerState } from '../optimizer.js';
 import { optimizerSlotNames } from '../optimizer-slots.js';
 import { backboneWeights, resumeLatest, runSchedule, saveRunCheckpoint } from '../run-checkpoint.js';
@@ -52,7 +52,8 @@ export async function trainWithWorkers(config: TrainConfig, opts: TrainRunOption
   const B = cfg.batchSize;
   const perWorker = Math.ceil(B / W);
 
-  // Memory: each replica has its own 4 GiB wasm heap and runs ceil(B/W) images; the head lives in the main engine.
+  // Memory. wasm: each replica has its own 4 GiB heap and runs ceil(B/W) images; the head lives in the main engine.
+  // native/cpu: replicas and main thread share the host's RAM, so their sum must fit.
   const memory = await estimateTrainingMemory(backbone, objective, perWorker, S, objective.twoViews);
   const replicaBytes = memory.engineBytes - memory.headBytes;
   const mainBytes = memory.headBytes + memory.fixedBytes / 4;
@@ -61,18 +62,8 @@ export async function trainWithWorkers(config: TrainConfig, opts: TrainRunOption
     message: `estimated engine memory ${(replicaBytes / 2 ** 30).toFixed(2)} GiB per worker at ${perWorker} images per worker (batch ${B} over ${W} workers), ${(mainBytes / 2 ** 30).toFixed(2)} GiB on the main thread`,
     data: { ...memory, replicaBytes, mainBytes, workers: W },
   });
-  if (engine.backend === 'wasm' && (replicaBytes > WASM_HEAP_BUDGET || mainBytes > WASM_HEAP_BUDGET)) {
-    const perImage = memory.perImageBytes * (objective.twoViews ? 2 : 1);
-    const baseBytes = replicaBytes - memory.fixedBytes - perImage * perWorker;
-    const maxPerWorker = Math.max(0, Math.floor((WASM_HEAP_BUDGET - memory.fixedBytes - baseBytes) / (perImage || 1)));
-    throw new ConfigError(
-      replicaBytes > WASM_HEAP_BUDGET
-        ? `this run needs about ${(replicaBytes / 2 ** 30).toFixed(2)} GiB of engine memory per worker at ${perWorker} images per worker ` +
-            `(weights+optimizer ${(memory.fixedBytes / 2 ** 30).toFixed(2)} GiB, ${(memory.perImageBytes / 2 ** 20).toFixed(1)} MiB per image); ` +
-            `each worker's wasm heap allows ${(WASM_HEAP_BUDGET / 2 ** 30).toFixed(2)} GiB. Lower --batch-size to ${Math.max(2 * W, maxPerWorker * W)} or below, raise --workers, or use a smaller --network/--width`
-        : `the head needs about ${(memory.headBytes / 2 ** 30).toFixed(2)} GiB of engine memory on the main thread; the wasm heap allows ${(WASM_HEAP_BUDGET / 2 ** 30).toFixed(2)} GiB. Lower --sample-rate or the number of classes`,
-    );
-  }
+  const refusal = replicaMemoryRefusal(memory, { workers: W, perWorker, twoViews: objective.twoViews, backend: engine.backend, budget: engineMemoryBudget(engine.backend) });
+  if (refusal) throw new ConfigError(refusal);
 
   const group = await ReplicaGroup.start(backbone, {
     workers: W,
