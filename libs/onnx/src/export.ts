@@ -140,7 +140,7 @@ function mobileFaceNetGraph(b: GraphBuilder, x: string, blocks: number[]): void 
 export function encodeOnnx(backbone: Backbone, opts: ExportOnnxOptions = {}): Uint8Array {
   const opset = opts.opset ?? 13;
   if (!(Number.isInteger(opset) && opset >= 11 && opset <= 21)) throw new Error(`exportOnnx: opset=${opts.opset} is not supported; use 11–21 (default 13).`);
-  const family = backbone.name.startsWith('iresnet') ? 'iresnet' : backbone.name === 'mobilefacenet' ? 'mobilefacenet' : undefined;
+  const family = backbone.name.startsWith('iresnet') ? 'iresnet' : backbone.name.startsWith('mobilefacenet') ? 'mobilefacenet' : undefined;
   if (!family) throw new Error(`exportOnnx: ${backbone.name} cannot be exported to ONNX yet; IResNet and MobileFaceNet can.`);
   if (opts.batch !== undefined && !(Number.isInteger(opts.batch) && opts.batch >= 1)) throw new Error(`exportOnnx: batch=${opts.batch} is invalid; use an integer ≥ 1 or leave it out (dynamic).`);
   const weights: Record<string, { shape: number[]; data: Float32Array }> = {};

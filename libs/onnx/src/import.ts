@@ -85,9 +85,19 @@ function foldInputNormalization(g: OnnxGraph, stem: Float32Array): string {
 }
 
 function registryName(net: DetectedNetwork): string {
-  if (net.family === 'mobilefacenet') return 'mobilefacenet';
+  if (net.family === 'mobilefacenet') return net.scale === 1 ? 'mobilefacenet_orig' : 'mobilefacenet';
   const hit = Object.entries(IRESNET_DEPTHS).find(([, b]) => b.join() === net.blocks.join());
   return hit ? hit[0] : 'iresnet18';
+}
+
+/** The graph's batch axis: symbolic, or fixed (a static batch-1 export, which ONNX Runtime runs image by image). */
+function batchText(g: OnnxGraph): string {
+  const n = g.input.dims[0];
+  return typeof n === 'number' && n > 0 ? `[${n} (static batch: ONNX Runtime runs it ${n === 1 ? 'image by image' : `${n} images at a time`}; Facet's import takes any batch)` : '[N';
+}
+
+function headText(net: DetectedNetwork): string {
+  return net.head === 'conv' ? 'embedding layer as a 1×1 Conv → Reshape (Linear + BN1d)' : 'Linear → BN1d';
 }
 
 /** Map an already-decoded graph onto a Facet backbone (the engine must be initialised). */
@@ -114,11 +124,13 @@ export function importOnnxGraph(g: OnnxGraph, opts: ImportOnnxOptions = {}): Imp
   const arch =
     net.family === 'iresnet'
       ? `IResNet: 3×3 stride-1 stem of ${Math.round(net.width * 64)} channels (width ${net.width}), stages [${net.blocks.join(',')}] of IBasicBlocks (BN-conv-BN-PReLU-conv-BN + shortcut), BN2d → flatten of a ${net.finalMap}×${net.finalMap} map → fc → BN1d (${net.embeddingSize}-d)`
-      : `MobileFaceNet (get_mbf, scale 2): 3×3 stride-2 stem of ${Math.round(net.width * 128)} channels (width ${net.width}), blocks [${net.blocks.join(',')}], conv_sep → ${net.finalMap}×${net.finalMap} GDC → Linear → BN1d (${net.embeddingSize}-d)`;
+      : net.scale === 1
+        ? `original MobileFaceNet (Chen et al. 2018; get_mbf scale 1): 3×3 stride-2 stem of ${Math.round(net.width * 64)} channels (width ${net.width}), ${net.blocks[0] === 1 ? 'depthwise 3×3 layers.1, ' : ''}blocks [${net.blocks.join(',')}], conv_sep → ${net.finalMap}×${net.finalMap} GDC → ${headText(net)} (${net.embeddingSize}-d)`
+        : `MobileFaceNet (get_mbf, scale 2): 3×3 stride-2 stem of ${Math.round(net.width * 128)} channels (width ${net.width}), blocks [${net.blocks.join(',')}], conv_sep → ${net.finalMap}×${net.finalMap} GDC → ${headText(net)} (${net.embeddingSize}-d)`;
   return {
     backbone,
     network: { name, options },
-    detectedBecause: `${arch}; ${form}; input ${g.input.name} [N, 3, ${inputSize}, ${inputSize}]${normalisation}${custom ? `; stage depths differ from ${name}'s defaults` : ''}`,
+    detectedBecause: `${arch}; ${form}; input ${g.input.name} ${batchText(g)}, 3, ${inputSize}, ${inputSize}]${normalisation}${custom ? `; stage depths differ from ${name}'s defaults` : ''}`,
     folded: net.folded,
   };
 }

@@ -12,6 +12,10 @@ export interface DetectedNetwork {
   blocks: number[];
   /** Stem channels / 64 (Facet's width multiplier). */
   width: number;
+  /** MobileFaceNet: get_mbf's scale (2: insightface's mbf; 1: the original MobileFaceNet of Chen et al. 2018). */
+  scale?: 1 | 2;
+  /** MobileFaceNet: how the embedding layer was written ('linear': Flatten → Gemm/MatMul; 'conv': 1×1 Conv → Reshape). */
+  head?: 'linear' | 'conv';
   embeddingSize: number;
   /** Side of the final feature map, which the head's flatten (IResNet) or GDC kernel (MobileFaceNet) fixes. */
   finalMap: number;

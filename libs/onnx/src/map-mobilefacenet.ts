@@ -1,11 +1,14 @@
-// MobileFaceNet as insightface's get_mbf builds it (arcface_torch/backbones/mobilefacenet.py, scale 2), read from
-// an ONNX graph. Units ([BN] present unfolded, folded into the Conv bias otherwise):
+// MobileFaceNet as insightface's get_mbf builds it (arcface_torch/backbones/mobilefacenet.py), read from an ONNX
+// graph: scale 2 (insightface's mbf: layers.1 a grouped conv of 2 channels per group) or scale 1 (the original
+// MobileFaceNet of Chen et al. 2018, Table 1: layers.1 a depthwise conv, stem 64·width channels; the network of most
+// public pretrained MobileFaceNet files). Units ([BN] present unfolded, folded into the Conv bias otherwise):
 //   ConvBlock    Conv → [BN] → PRelu           LinearBlock  Conv → [BN]
 //   DepthWise    ConvBlock 1×1 → ConvBlock k×k depthwise (stride) → LinearBlock 1×1, plus Add(x) when residual
 // Sequence: layers.0 ConvBlock 3×3 s2 | layers.1 grouped ConvBlock 3×3 (blocks[0] = 1) or Residual | layers.2
 // DepthWise s2 | layers.3 Residual(blocks[1]) | layers.4 DepthWise s2 | layers.5 Residual(blocks[2]) | layers.6
 // DepthWise s2 | layers.7 Residual(blocks[3]) | conv_sep ConvBlock 1×1 | GDC: LinearBlock k×k depthwise (k = map
-// side) → Flatten → Linear (no bias) → BN1d.
+// side) → Flatten → Linear (no bias) → BN1d, or, as public exports write the embedding layer, → 1×1 Conv (+ bias:
+// the BN folded in) [→ BN2d] → Reshape/Flatten to [N, D] (the Conv is the Linear, its bias / BN the BN1d).
 import { linearToFacet } from './layout.js';
 import { Matcher } from './map-common.js';
 import type { DetectedNetwork } from './map-iresnet.js';
@@ -34,20 +37,56 @@ function residuals(m: Matcher, x: string, channels: number, name: string): { out
   return { out: x, count };
 }
 
+/**
+ * The embedding layer written as a 1×1 Conv on the GDC's [N, C, 1, 1] output (weight [D, C, 1, 1] = the Linear's
+ * [out, in]; its bias = the folded BN1d, or a BN2d after it when unfolded), then Reshape/Flatten to [N, D] as the
+ * graph's output. Facet's features.layers.2 (Linear, no bias) + features.layers.3 (BN1d) compute the same.
+ */
+function convHead(m: Matcher, value: string, inC: number): number {
+  const conv = m.next(value, ['Conv'], 'Flatten or a 1×1 Conv (features.layers.2, the embedding layer)');
+  const { outC, bias } = m.conv(conv, 'features.layers.2.conv', { kernel: 1, stride: 1, pad: 0, inC });
+  // m.conv stored a [1, 1, C, D] filter: the same floats as the Linear's [C, D]
+  m.weights['features.layers.2.weight'] = m.weights['features.layers.2.conv.weight']!;
+  delete m.weights['features.layers.2.conv.weight'];
+  let out = conv.output;
+  const after = m.g.consumers(out);
+  if (after.length === 1 && after[0]!.op === 'BatchNormalization') {
+    m.batchNorm(m.seen(after[0]!), 'features.layers.3', outC, bias);
+    out = after[0]!.output;
+  } else m.foldedBatchNorm('features.layers.3', outC, bias);
+  const flat = m.next(out, ['Reshape', 'Flatten'], 'Reshape or Flatten of the [N, D, 1, 1] embedding to [N, D]');
+  if (flat.op === 'Reshape') {
+    const shape = flat.consts[1]?.data;
+    if (shape && (shape.length !== 2 || (shape[1] !== outC && shape[1] !== -1))) m.fail(flat, `a Reshape to [N, ${outC}] (it reshapes to [${Array.from(shape).join(', ')}])`);
+  }
+  m.end(flat.output, 'the embedding Reshape');
+  return outC;
+}
+
 export function matchMobileFaceNet(m: Matcher): DetectedNetwork {
   const g = m.g;
   const stem = m.convUnit(m.next(m.start, ['Conv'], 'the stem Conv (layers.0)'), { conv: 'layers.0.layers.0', bn: 'layers.0.layers.1', prelu: 'layers.0.layers.2' }, { kernel: 3, stride: 2, pad: 1, inC: 3 });
   const c1 = stem.channels;
-  if (c1 % 2 !== 0) m.fail(g.consumers(stem.out)[0], `a stem of 64·scale channels with scale 2 (it has ${c1})`);
   let x = stem.out;
   const blocks: number[] = [];
+  // get_mbf's stem has 64·scale·width channels and its layers.1 (blocks[0] = 1) 64·width groups: 2 channels per
+  // group at scale 2, a depthwise conv at scale 1. With blocks[0] > 1 the first expansion (128·width) tells.
+  let scale: 1 | 2;
   if (g.consumers(x).some((n) => n.op === 'Add')) {
+    const firstExpansion = g.consumers(x).find((n) => n.op === 'Conv')?.consts[1]?.dims[0] ?? 0;
+    scale = 2 * c1 === firstExpansion ? 1 : 2;
     const r = residuals(m, x, c1, 'layers.1');
     blocks.push(r.count);
     x = r.out;
   } else {
-    const conv = m.next(x, ['Conv'], 'Conv (layers.1, grouped 3×3)');
-    x = m.convUnit(conv, { conv: 'layers.1.layers.0', bn: 'layers.1.layers.1', prelu: 'layers.1.layers.2' }, { kernel: 3, stride: 1, pad: 1, groups: c1 / 2, inC: c1 }).out;
+    const conv = m.next(x, ['Conv'], 'Conv (layers.1, grouped or depthwise 3×3)');
+    const groups = typeof conv.attrs.group === 'number' ? conv.attrs.group : 1;
+    if (groups === c1) scale = 1;
+    else if (2 * groups === c1) scale = 2;
+    else {
+      m.fail(conv, `a 3×3 Conv on the ${c1}-channel stem with ${c1} groups (depthwise: the original MobileFaceNet, get_mbf scale 1) or ${c1 / 2} groups (get_mbf scale 2) — it has ${groups} (layers.1)`);
+    }
+    x = m.convUnit(conv, { conv: 'layers.1.layers.0', bn: 'layers.1.layers.1', prelu: 'layers.1.layers.2' }, { kernel: 3, stride: 1, pad: 1, groups, inC: c1 }).out;
     blocks.push(1);
   }
   let channels = c1;
@@ -63,9 +102,14 @@ export function matchMobileFaceNet(m: Matcher): DetectedNetwork {
   const gdcNode = m.next(sep.out, ['Conv'], 'Conv (features.layers.0, the GDC global depthwise conv)');
   const k = gdcNode.consts[1]?.dims[2] ?? 0;
   const gdc = m.convUnit(gdcNode, { conv: 'features.layers.0.layers.0', bn: 'features.layers.0.layers.1' }, { kernel: k, stride: 1, pad: 0, groups: 'depthwise', inC: sep.channels });
+  const width = c1 / scale / 64;
+  const common = { family: 'mobilefacenet' as const, blocks, width, scale, finalMap: k, stemConv: 'layers.0.layers.0' };
+  if (g.consumers(gdc.out).length === 1 && g.consumers(gdc.out)[0]!.op === 'Conv') {
+    return { ...common, head: 'conv', embeddingSize: convHead(m, gdc.out, gdc.channels), weights: m.weights };
+  }
   const fc = m.flattenLinear(gdc.out, 'features.layers.2');
   m.weights['features.layers.2.weight'] = linearToFacet(fc.weight, fc.outF, fc.inF);
   // get_mbf's Linear has no bias; one written by an optimiser that folded the BN1d in goes into that BN
   m.embeddingBatchNorm(fc.out, 'features.layers.3', fc.outF, fc.bias);
-  return { family: 'mobilefacenet', blocks, width: c1 / 2 / 64, embeddingSize: fc.outF, finalMap: k, stemConv: 'layers.0.layers.0', weights: m.weights };
+  return { ...common, head: 'linear', embeddingSize: fc.outF, weights: m.weights };
 }

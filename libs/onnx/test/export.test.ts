@@ -40,6 +40,9 @@ const CASES: Array<{ name: string; options: BackboneOptions }> = [
   { name: 'iresnet18', options: { width: 0.0625, inputSize: 32, blocks: [1, 2, 1, 1], embeddingSize: 32 } },
   { name: 'mobilefacenet', options: { width: 0.0625, inputSize: 32, blocks: [1, 2, 2, 1], embeddingSize: 32 } },
   { name: 'mobilefacenet', options: { width: 0.0625, inputSize: 48, blocks: [2, 1, 0, 1], embeddingSize: 16 } },
+  { name: 'mobilefacenet_orig', options: { width: 0.0625, inputSize: 32, blocks: [1, 2, 2, 1], embeddingSize: 32 } },
+  // blocks[0] > 1: no depthwise layers.1 to tell the scale; the first expansion (twice the stem at scale 1) does
+  { name: 'mobilefacenet_orig', options: { width: 0.125, inputSize: 48, blocks: [2, 1, 0, 1], embeddingSize: 16 } },
 ];
 
 const pythonOnnx = spawnSync('/usr/bin/python3', ['-c', 'import torch, onnx'], { encoding: 'utf8' }).status === 0;
