@@ -1,11 +1,35 @@
 // Loader throughput: images/s decoded + augmented into normalised batches, with 0 (main thread), 1 and 2 worker
 // threads, on a folder of 112×112 JPEGs and on the synthetic set (rendered on the fly). Baseline: the 0-worker
 // figure of the same source, measured in the same run.
+// Alignment throughput: `facet data align` (decode + face-api detection + 68 landmarks + Umeyama + warp + PNG write)
+// on the 34 committed real photos (libs/align/test/fixtures), on each engine that loads; baseline: wasm, same run.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { AUGMENT_PRESETS, BatchLoader, openDataset, SyntheticFaceDataset, writeDatasetFolder, type FaceDataset } from '@facet/sdk';
-import { timeIt, type BenchRow, type Suite } from '../harness.js';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { alignFaces, AUGMENT_PRESETS, BatchLoader, initEngine, openDataset, SyntheticFaceDataset, writeDatasetFolder, type FaceDataset } from '@facet/sdk';
+import { machineLoad, timeIt, type BenchRow, type Suite } from '../harness.js';
+
+const PHOTOS = join(dirname(fileURLToPath(import.meta.url)), '../../../libs/align/test/fixtures/photos');
+
+/** Images/s of alignFaces on `backend` (median of repeats after one warm-up pass that loads the detector). */
+async function alignSpeed(backend: 'native' | 'wasm', repeats: number) {
+  await initEngine({ backend });
+  const runs: number[] = [];
+  let detectionRate = 0;
+  for (let i = -1; i < repeats; i++) {
+    const dst = mkdtempSync(join(tmpdir(), 'facet-bench-align-'));
+    try {
+      const r = await alignFaces(PHOTOS, dst, { sheetSamples: 0 });
+      detectionRate = r.detectionRate;
+      if (i >= 0) runs.push(r.imagesPerSecond);
+    } finally {
+      rmSync(dst, { recursive: true, force: true });
+    }
+  }
+  runs.sort((a, b) => a - b);
+  return { median: runs[Math.floor(runs.length / 2)]!, best: runs[runs.length - 1]!, detectionRate };
+}
 
 const BATCH = 64;
 
@@ -33,7 +57,8 @@ export const dataSuite: Suite = {
       await writeDatasetFolder(synth, dir, { format: 'jpeg', quality: 95 });
       const folder = await openDataset(dir, { onWarning: () => undefined });
       const rows: BenchRow[] = [];
-      const batches = quick ? 2 : 6;
+      // many more batches than the loader prefetches (2): otherwise a worker's head start is timed as throughput
+      const batches = quick ? 8 : 24;
       const repeats = quick ? 1 : 3;
       for (const [name, ds] of [
         [`JPEG folder 112² (${folder.size} files)`, folder],
@@ -54,6 +79,27 @@ export const dataSuite: Suite = {
             ratio: r.median / base.median,
           });
         }
+      }
+      const alignRepeats = quick ? 1 : 3;
+      const wasm = await alignSpeed('wasm', alignRepeats);
+      for (const backend of ['wasm', 'native'] as const) {
+        const r = backend === 'wasm' ? wasm : await alignSpeed(backend, alignRepeats).catch((e: Error) => e);
+        if (r instanceof Error) {
+          console.log(`  align on ${backend}: ${r.message.split('\n')[0]}`);
+          continue;
+        }
+        rows.push({
+          suite: 'data',
+          case: 'facet data align, 34 real photos (≤ 300 px, 1 face each), SSD MobileNet v1 + 68 landmarks → 112² PNG',
+          metric: `images/s, ${backend} engine`,
+          facet: r.median,
+          facetMin: r.best,
+          baseline: wasm.median,
+          baselineMin: wasm.best,
+          baselineName: 'same pipeline on wasm',
+          ratio: r.median / wasm.median,
+          note: `detection rate ${(100 * r.detectionRate).toFixed(1)} %; ${machineLoad()}`,
+        });
       }
       return rows;
     } finally {
