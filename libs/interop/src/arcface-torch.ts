@@ -186,6 +186,10 @@ export async function exportArcfaceTorch(run: string, out: string, opts: Arcface
   if (cfg.width !== 1 || cfg.inputSize !== 112) {
     notCarried.push(`the architecture: width ${cfg.width} at ${cfg.inputSize}×${cfg.inputSize} is not what get_model('${INSIGHTFACE_NAMES[cfg.network] ?? cfg.network}') builds (width 1, 112×112)`);
   }
+  if (!(cfg.network in INSIGHTFACE_NAMES)) {
+    // mobilefacenet_orig = get_mbf(blocks=(1,4,6,2), scale=1): same state-dict names, but get_model has no name for it
+    notCarried.push(`the architecture name: insightface's get_model does not build ${cfg.network}${cfg.network === 'mobilefacenet_orig' ? ` (it is get_mbf(fp16, num_features=${cfg.embeddingSize}, blocks=(1, 4, 6, 2), scale=1): add that to backbones/__init__.py; the state dict loads as is)` : ''}`);
+  }
   if (cfg.batchSize % world !== 0) {
     notCarried.push(`the exact batch: ${cfg.batchSize} images per step do not split over ${world} GPUs (config.batch_size ${Math.max(1, Math.round(cfg.batchSize / world))} per GPU)`);
   }

@@ -24,8 +24,11 @@ function optionsText(o: BackboneOptions): string {
     .join(', ');
 }
 
-/** Build `network` with `options` and load the state dict into it (PyTorch layouts converted). */
-export function backboneFromStateDict(sd: StateDict, network: string, options: BackboneOptions, file: string): Backbone {
+/**
+ * Build `network` with `options` and load the state dict into it (PyTorch layouts converted). `sourceName` gives
+ * the file's own name of a tensor in messages, when its state dict was renamed to Facet's names (TreB1eN's).
+ */
+export function backboneFromStateDict(sd: StateDict, network: string, options: BackboneOptions, file: string, sourceName: (name: string) => string = (n) => n): Backbone {
   let backbone: Backbone;
   try {
     backbone = createBackbone(network, options);
@@ -46,11 +49,11 @@ export function backboneFromStateDict(sd: StateDict, network: string, options: B
       const map = layoutOf(backbone, name, t.shape, weights);
       const expect = torchShape(t.shape, map);
       if (expect.join() !== src.shape.join()) {
-        wrong.push(`${name} is [${src.shape}], ${network} needs [${expect}]`);
+        wrong.push(`${sourceName(name)} is [${src.shape}], ${network} needs [${expect}]`);
         continue;
       }
       if (!isFloating(src.dtype)) {
-        wrong.push(`${name} is ${src.dtype}, not floating point`);
+        wrong.push(`${sourceName(name)} is ${src.dtype}, not floating point`);
         continue;
       }
       values[name] = toFacet(toFloat32(src), t.shape, map);
@@ -60,7 +63,7 @@ export function backboneFromStateDict(sd: StateDict, network: string, options: B
       const parts = [
         wrong.length ? `wrong shapes: ${list(wrong, 4)}` : '',
         missing.length ? `missing: ${list(missing)}` : '',
-        unexpected.length ? `not part of ${network}: ${list(unexpected)}` : '',
+        unexpected.length ? `not part of ${network}: ${list(unexpected.map(sourceName))}` : '',
       ].filter(Boolean);
       throw new Error(`${file} does not fit ${network} (${optionsText(backbone.options)}): ${parts.join('; ')}`);
     }

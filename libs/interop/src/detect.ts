@@ -1,10 +1,12 @@
 // Which insightface backbone a state dict is, from its names and shapes alone (arcface_torch/backbones/__init__.py
 // get_model): IResNet r18/34/50/100/200 (IBasicBlock counts per stage from the layer indices), get_mbf (blocks from
-// the Residual indices), vit_t / vit_s. Also the options Facet needs to rebuild it: embedding size (the last
+// the Residual indices; scale 2 = insightface's mbf, scale 1 = the original MobileFaceNet, also read in TreB1eN's
+// naming, see treb1en.ts), vit_t / vit_s. Also the options Facet needs to rebuild it: embedding size (the last
 // linear's out-features), width multiplier (narrow test variants; Facet's `width`), and the input side, from the
 // final feature map (IResNet: fc in-features = C·f·f; MobileFaceNet: the GDC kernel is f; ViT: tokens and patch).
 import type { BackboneOptions } from '@facet/backbones';
 import type { StateDict } from './tensor.js';
+import { isTreB1eNMobileFaceNet, renameTreB1eN } from './treb1en.js';
 
 export interface Detection {
   /** Facet registry name. */
@@ -12,6 +14,10 @@ export interface Detection {
   options: BackboneOptions;
   /** One line per inference, for the import report. */
   reasons: string[];
+  /** When the file uses another naming of the same network (TreB1eN's MobileFaceNet): its tensors under Facet's names. */
+  stateDict?: StateDict;
+  /** The file's own name of a Facet tensor name, for messages (identity unless renamed). */
+  sourceName?: (facetName: string) => string;
 }
 
 const IRESNETS: Array<[string, number[]]> = [
@@ -93,14 +99,22 @@ function detectMobileFaceNet(sd: StateDict, names: string[], given: BackboneOpti
   const blocks = [b0, countIndexed(names, 'layers.3.layers'), countIndexed(names, 'layers.5.layers'), countIndexed(names, 'layers.7.layers')];
   const width = widthOf(sep, 512);
   const unit = Math.max(1, Math.round(64 * width));
-  if (stem !== 2 * unit) {
-    throw new Error(`layers.0 has ${stem} channels where get_mbf's scale 2 gives ${2 * unit}: a MobileFaceNet of another scale (mbf_large?), which Facet does not build`);
+  // get_mbf's stem has 64·scale·width channels: scale 2 is insightface's mbf, scale 1 the paper's network
+  if (stem !== 2 * unit && stem !== unit) {
+    throw new Error(
+      `layers.0 has ${stem} channels where get_mbf gives ${unit} (scale 1, the original MobileFaceNet) or ${2 * unit} (scale 2, insightface's mbf) at the width of conv_sep (${sep} of 512): a MobileFaceNet of another scale (mbf_large?), which Facet does not build`,
+    );
   }
-  reasons.push(`MobileFaceNet (get_mbf): layers.0–7, conv_sep, GDC features; blocks [${blocks}]${blocks.join() === '1,4,6,2' ? " (insightface's)" : ''}`);
+  const network = stem === unit ? 'mobilefacenet_orig' : 'mobilefacenet';
+  reasons.push(
+    network === 'mobilefacenet'
+      ? `MobileFaceNet (get_mbf, scale 2): layers.0–7, conv_sep, GDC features; blocks [${blocks}]${blocks.join() === '1,4,6,2' ? " (insightface's)" : ''}`
+      : `original MobileFaceNet (Chen et al. 2018; get_mbf scale 1): a ${stem}-channel stem = 64·width; blocks [${blocks}]${blocks.join() === '1,4,6,2' ? " (the paper's)" : ''}`,
+  );
   reasons.push(`width ${width} (conv_sep has ${sep} channels of 512), embedding ${fc[0]} (features.layers.2.weight [${fc}])`);
   const options: BackboneOptions = { embeddingSize: fc[0]!, width, inputSize: sideForFinalMap(gdc[2]!, given.inputSize, reasons) };
   if (blocks.join() !== '1,4,6,2') options.blocks = blocks;
-  return { network: 'mobilefacenet', options, reasons };
+  return { network, options, reasons };
 }
 
 function detectViT(sd: StateDict, names: string[], given: BackboneOptions, reasons: string[]): Detection {
@@ -135,6 +149,12 @@ export function detectArchitecture(sd: StateDict, file: string, given: BackboneO
     if (has('layers.0.layers.0.weight') && has('conv_sep.layers.0.weight') && has('features.layers.2.weight')) {
       return detectMobileFaceNet(sd, names, given, reasons);
     }
+    if (isTreB1eNMobileFaceNet(sd)) {
+      const { stateDict, sourceName } = renameTreB1eN(sd);
+      reasons.push('TreB1eN/InsightFace_Pytorch MobileFaceNet names (conv1, conv2_dw, conv_23, conv_3.model.i, …, conv_6_sep, conv_6_dw, linear, bn): mapped one to one onto get_mbf\'s');
+      const d = detectMobileFaceNet(stateDict, [...stateDict.keys()], given, reasons);
+      return { ...d, stateDict, sourceName };
+    }
     if (has('patch_embed.proj.weight') && has('pos_embed') && has('feature.2.weight')) {
       return detectViT(sd, names, given, reasons);
     }
@@ -143,6 +163,6 @@ export function detectArchitecture(sd: StateDict, file: string, given: BackboneO
   }
   const sample = names.slice(0, 6).map((n) => `${n} [${sd.get(n)!.shape}]`).join(', ');
   throw new Error(
-    `${file}: not an insightface IResNet (conv1, layer1.0.conv1, fc, features), get_mbf MobileFaceNet (layers.0, conv_sep, features.layers.2) or ViT (patch_embed, pos_embed, feature.2) state dict; it has ${names.length} tensors (${sample}${names.length > 6 ? ', …' : ''}); pass --network to name the architecture`,
+    `${file}: not an insightface IResNet (conv1, layer1.0.conv1, fc, features), get_mbf MobileFaceNet (layers.0, conv_sep, features.layers.2), TreB1eN MobileFaceNet (conv1.conv, conv2_dw, conv_23, conv_6_dw, linear, bn) or ViT (patch_embed, pos_embed, feature.2) state dict; it has ${names.length} tensors (${sample}${names.length > 6 ? ', …' : ''}); pass --network to name the architecture`,
   );
 }

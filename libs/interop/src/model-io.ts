@@ -132,7 +132,7 @@ export async function importModel(file: string, opts: ImportModelOptions = {}): 
     detected.network = network;
   }
   const options: BackboneOptions = { ...detected.options, ...(seed !== undefined ? { seed } : {}) };
-  const backbone = backboneFromStateDict(stateDict, detected.network, options, file);
+  const backbone = backboneFromStateDict(detected.stateDict ?? stateDict, detected.network, options, file, detected.sourceName);
   opts.onReport?.({ file, format, network: backbone.name, options: backbone.options, reasons: detected.reasons, tensors: stateDict.size, source, metadata, numBatchesTracked: batchCount(stateDict) });
   return backbone;
 }
