@@ -11,7 +11,7 @@ describe('facet models', () => {
     expect(r.status, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout);
     const byName = new Map(report.backbones.map((b: { name: string }) => [b.name, b]));
-    expect([...byName.keys()]).toEqual(['iresnet18', 'iresnet34', 'iresnet50', 'iresnet100', 'iresnet200', 'mobilefacenet', 'vit_t', 'vit_s']);
+    expect([...byName.keys()]).toEqual(['iresnet18', 'iresnet34', 'iresnet50', 'iresnet100', 'iresnet200', 'mobilefacenet', 'mobilefacenet_orig', 'vit_t', 'vit_s']);
     expect(byName.get('iresnet18')).toMatchObject({ parameters: 24_025_600, embeddingSize: 512, inputSize: 112 });
     expect(byName.get('iresnet50')).toMatchObject({ parameters: 43_590_848 });
   });
