@@ -136,11 +136,21 @@ function mobileFaceNetGraph(b: GraphBuilder, x: string, blocks: number[]): void 
   b.bn(b.flattenGemm(h, 'features.layers.2'), 'features.layers.3');
 }
 
+/** The graph family of a registry name that exports to ONNX (IResNet, both MobileFaceNets), else undefined. */
+function onnxFamily(name: string): 'iresnet' | 'mobilefacenet' | undefined {
+  return name.startsWith('iresnet') ? 'iresnet' : name === 'mobilefacenet' || name === 'mobilefacenet_orig' ? 'mobilefacenet' : undefined;
+}
+
+/** Whether `exportOnnx` can write this backbone (by registry name): IResNet, mobilefacenet, mobilefacenet_orig; not ViT. */
+export function canExportOnnx(name: string): boolean {
+  return onnxFamily(name) !== undefined;
+}
+
 /** The ONNX ModelProto bytes of a Facet IResNet or MobileFaceNet (see the file comment for the form). */
 export function encodeOnnx(backbone: Backbone, opts: ExportOnnxOptions = {}): Uint8Array {
   const opset = opts.opset ?? 13;
   if (!(Number.isInteger(opset) && opset >= 11 && opset <= 21)) throw new Error(`exportOnnx: opset=${opts.opset} is not supported; use 11–21 (default 13).`);
-  const family = backbone.name.startsWith('iresnet') ? 'iresnet' : backbone.name.startsWith('mobilefacenet') ? 'mobilefacenet' : undefined;
+  const family = onnxFamily(backbone.name);
   if (!family) throw new Error(`exportOnnx: ${backbone.name} cannot be exported to ONNX yet; IResNet and MobileFaceNet can.`);
   if (opts.batch !== undefined && !(Number.isInteger(opts.batch) && opts.batch >= 1)) throw new Error(`exportOnnx: batch=${opts.batch} is invalid; use an integer ≥ 1 or leave it out (dynamic).`);
   const weights: Record<string, { shape: number[]; data: Float32Array }> = {};

@@ -20,10 +20,11 @@
 //
 //   exportOnnx(backbone, file, { opset?, inputName?, outputName?, batch? }) → Promise<{ file, bytes }>
 //   encodeOnnx(backbone, opts) → Uint8Array
+//   canExportOnnx(registryName) → boolean (IResNet, mobilefacenet, mobilefacenet_orig; not ViT)
 //     IResNet or MobileFaceNet → opset 13 ONNX: NCHW float input 'input.1' [N, 3, S, S] (dynamic N), output
 //     'embedding' [N, D], BatchNorm unfolded, RGB, no normalisation nodes (callers and insightface's ArcFaceONNX
 //     apply (p − 127.5)/127.5). Atomic write.
 export { importOnnxBackbone, importOnnxGraph, detectBackbone, type ImportOnnxOptions, type ImportedOnnxBackbone } from './import.js';
 export { readOnnxGraph, parseOnnxGraph, inputNormalization, type OnnxGraph, type DataNode, type GraphValueInfo, type InputNormalization } from './graph.js';
 export { loadOnnxModel, type OnnxModel, type OnnxModelOptions, type OnnxEmbedInput } from './runtime.js';
-export { exportOnnx, encodeOnnx, type ExportOnnxOptions } from './export.js';
+export { exportOnnx, encodeOnnx, canExportOnnx, type ExportOnnxOptions } from './export.js';

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
 import { loadBackbone, type Backbone } from '@facet/backbones';
 import type { EmbeddingSource } from '@facet/eval';
-import { exportOnnx, importOnnxBackbone, loadOnnxModel } from '@facet/onnx';
+import { canExportOnnx, exportOnnx, importOnnxBackbone, loadOnnxModel } from '@facet/onnx';
 import { contentHash, facetCacheDir } from './cache.js';
 
 export type InferenceRuntime = 'auto' | 'onnx' | 'tfjs';
@@ -21,8 +21,8 @@ export interface OpenedEmbeddingModel {
   dispose(): Promise<void>;
 }
 
-/** Families Facet exports to ONNX (libs/onnx: IResNet and get_mbf; ViT is not exported). */
-const onnxExportable = (b: Backbone) => b.name.startsWith('iresnet') || b.name === 'mobilefacenet';
+/** Families Facet exports to ONNX (libs/onnx: IResNet and get_mbf at both scales; ViT is not exported). */
+const onnxExportable = (b: Backbone) => canExportOnnx(b.name);
 
 async function onnxCacheFile(modelDir: string): Promise<string> {
   return join(facetCacheDir('onnx'), `${await contentHash(join(modelDir, 'manifest.json'), join(modelDir, 'weights.bin'))}.onnx`);
