@@ -25,12 +25,13 @@ interface FacetTrainer {
   chunk: number;
 }
 
-export function facetTrainer(name: string, batch: number): { net: Backbone; trainer: FacetTrainer } {
+/** `chunk`: images per forward/backward (default: what fits the wasm heap, CHUNK); the native engine takes the whole batch. */
+export function facetTrainer(name: string, batch: number, chunkSize?: number): { net: Backbone; trainer: FacetTrainer } {
   const net = createBackbone(name);
   const vars = net.trainableVariables();
   const head = new PartialFC({ numClasses: CLASSES, embeddingSize: net.embeddingSize, sampleRate: 1, seed: 3 });
   const optimizer = sgd(vars, { momentum: 0.9, weightDecay: 5e-4 });
-  const chunk = Math.min(batch, CHUNK[name] ?? 8);
+  const chunk = Math.min(batch, chunkSize ?? CHUNK[name] ?? 8);
   const n = Math.ceil(batch / chunk);
   const chunks = Array.from({ length: n }, (_, i) =>
     tf.tidy(() => tf.clipByValue(tf.randomNormal([Math.min(chunk, batch - i * chunk), SIZE, SIZE, 3], 0, 0.5, 'float32', 11 + i), -1, 1)),
