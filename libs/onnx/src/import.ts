@@ -43,7 +43,7 @@ export function detectBackbone(g: OnnxGraph): DetectedNetwork & { folded: boolea
   // report the architecture the graph matched furthest first
   tries.sort((a, b) => b.error.at - a.error.at);
   throw new Error(
-    `${g.file}: graph is not an IResNet/MobileFaceNet: ${tries.map((t) => `as ${t.arch}, ${t.error.message}`).join('; ')}. It can still run through ONNX Runtime (loadOnnxModel).`,
+    `${g.file}: graph is not an IResNet/MobileFaceNet (Facet cannot train or fine-tune it): ${tries.map((t) => `as ${t.arch}, ${t.error.message}`).join('; ')}. It can still run for inference through ONNX Runtime (facet embed/eval --runtime onnx ${g.file}; loadOnnxModel).`,
   );
 }
 

@@ -135,7 +135,7 @@ describe('original MobileFaceNet: geometry mismatches are named', () => {
       conv.attribute!.find((a) => a.name === 'group')!.i = 4;
     });
     const msg = await importError(file);
-    expect(msg).toMatch(/graph is not an IResNet\/MobileFaceNet: as MobileFaceNet, node \d+ \(Conv '[^']*'\) is Conv where a 3×3 Conv on the 12-channel stem with 12 groups \(depthwise: the original MobileFaceNet, get_mbf scale 1\) or 6 groups \(get_mbf scale 2\) — it has 4 \(layers\.1\) was expected/);
+    expect(msg).toMatch(/graph is not an IResNet\/MobileFaceNet \(Facet cannot train or fine-tune it\): as MobileFaceNet, node \d+ \(Conv '[^']*'\) is Conv where a 3×3 Conv on the 12-channel stem with 12 groups \(depthwise: the original MobileFaceNet, get_mbf scale 1\) or 6 groups \(get_mbf scale 2\) — it has 4 \(layers\.1\) was expected/);
     expect(msg.split('\n')).toHaveLength(1);
   });
 
