@@ -37,6 +37,19 @@ describe('facet data', () => {
     expect(text).toMatch(/per identity min 3, .* max 3/);
   });
 
+  it('split → a train folder of the other identities and balanced held-out pairs; a non-empty destination is refused', () => {
+    expect(facet(['data', 'synth', 'people', '--identities', '8', '--images', '3', '--size', '32']).status).toBe(0);
+    const s = facet(['data', 'split', 'people', 'split', '--held-out', '4', '--pairs', '24', '--folds', '2', '--json']);
+    expect(s.status, s.stderr).toBe(0);
+    const r = JSON.parse(s.stdout);
+    expect(r).toMatchObject({ train: { identities: 4, images: 12 }, test: { identities: 4, images: 12 }, pairs: { genuine: 12, impostor: 12, folds: 2 } });
+    const t = facet(['data', 'inspect', 'split/train', '--json']);
+    expect(JSON.parse(t.stdout)).toMatchObject({ kind: 'folder', images: 12, identities: 4 });
+    const again = facet(['data', 'split', 'people', 'split']);
+    expect(again.status).not.toBe(0);
+    expect(again.stderr).toMatch(/split: exists and is not empty; pass a new or empty folder/);
+  });
+
   it('bad input gives one clear line and a non-zero exit', () => {
     const a = facet(['data', 'inspect', 'missing-folder']);
     expect(a.status).not.toBe(0);

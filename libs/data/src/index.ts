@@ -64,3 +64,4 @@ export { rawPixelVerification, bestThresholdAccuracy, type ThresholdAccuracy } f
 export { unpickle, pickleBinTuple } from './verification/pickle.js';
 
 export { inspectDataset, formatDatasetReport, perIdentityStats, type DatasetReport, type InspectOptions, type PerIdentityStats } from './inspect.js';
+export { splitIdentities, SPLIT_DEFAULTS, type SplitOptions, type SplitReport } from './split.js';
