@@ -23,6 +23,9 @@ randomised, so a wrong mapping of any of them changes the output. Files:
 - mfn_orig_static1_convhead.onnx: the same weights with the head written as public files have it: the Linear and
   the BN1d as one 1×1 Conv with bias (its BN folded by the exporter), then a Reshape to [1, D]; opset 9, input
   [1, 3, 112, 112] (a static batch of 1, like faceplugin's fr_feature.onnx);
+- tiny_unfolded_convhead.onnx: a second, tiny network (width 1/16, 32², 16-d) with the conv head, exported with
+  training=PRESERVE and no constant folding, so every BatchNormalization node stays (the head's BN2d after its 1×1
+  conv included); tiny_images.u8 / tiny_embeddings.f32 its inputs and PyTorch's outputs;
 - images.u8: uint8 RGB images NHWC [N, 112, 112, 3]; embeddings.f32: PyTorch's eval-mode raw embeddings [N, D] of
   (p − 127.5)/127.5 (the two ONNX files give the same function; the test runs ONNX Runtime on them too);
 - manifest.json.
@@ -205,6 +208,22 @@ def main():
         n_bn = ops[os.path.basename(f)]["BatchNormalization"]
         assert n_bn == (1 if f == dyn else 0), f"{f}: {n_bn} BatchNormalization nodes left"
 
+    if not full:
+        tiny = MobileFaceNet(0.0625, 16, 32)
+        randomise_and_calibrate(tiny, 32)
+        timg = (torch.rand(count, 3, 32, 32) * 255).round().to(torch.uint8)
+        tx = (timg.float() - 127.5) / 127.5
+        thead = ConvHead(tiny).eval()
+        with torch.no_grad():
+            ty = torch.cat([thead(tx[i : i + 1]) for i in range(count)])
+            assert (ty - tiny(tx)).abs().max().item() < 1e-4 * ty.abs().max().item()
+        tfile = os.path.join(out_onnx, "tiny_unfolded_convhead.onnx")
+        torch.onnx.export(thead, tx[:1], tfile, do_constant_folding=False, training=torch.onnx.TrainingMode.PRESERVE, opset_version=11,
+                          input_names=["input"], output_names=["output"])
+        assert count_op(tfile, "BatchNormalization") == 50, "the unfolded export must keep every BN (49 in the trunk + the head's)"
+        open(os.path.join(out_onnx, "tiny_images.u8"), "wb").write(timg.permute(0, 2, 3, 1).contiguous().numpy().tobytes())
+        open(os.path.join(out_onnx, "tiny_embeddings.f32"), "wb").write(ty.numpy().astype("<f4").tobytes())
+
     params = sum(p.numel() for p in model.parameters())
     manifest = {
         "generator": "tools/mobilefacenet-fixtures/generate.py",
@@ -218,6 +237,7 @@ def main():
         "parameters": params,
         "pth": "mfn_orig.pth",
         "onnx": {"dynamic": "mfn_orig_dynamic.onnx", "static1ConvHead": "mfn_orig_static1_convhead.onnx"},
+        "tiny": None if full else {"onnx": "tiny_unfolded_convhead.onnx", "width": 0.0625, "inputSize": 32, "embeddingSize": 16, "images": "tiny_images.u8", "embeddings": "tiny_embeddings.f32"},
         "onnxOps": ops,
     }
     for d in {out_onnx, out_pth}:

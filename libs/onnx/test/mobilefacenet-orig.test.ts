@@ -20,6 +20,7 @@ const manifest = JSON.parse(readFileSync(join(DIR, 'manifest.json'), 'utf8')) as
   count: number;
   parameters: number;
   onnx: { dynamic: string; static1ConvHead: string };
+  tiny: { onnx: string; width: number; inputSize: number; embeddingSize: number; images: string; embeddings: string };
 };
 const S = manifest.inputSize;
 const tmp = mkdtempSync(join(os.tmpdir(), 'facet-onnx-mfn-orig-'));
@@ -94,6 +95,25 @@ describe('original MobileFaceNet, BN-folded PyTorch exports', () => {
       expect(tf.memory().numTensors).toBe(before);
     });
   }
+
+  it('unfolded (every BatchNormalization kept, the head\'s BN2d after its 1×1 Conv included): mapped exactly too', async () => {
+    const t = manifest.tiny;
+    const r = await importOnnxBackbone(join(DIR, t.onnx));
+    try {
+      expect(r.network).toEqual({ name: 'mobilefacenet_orig', options: { inputSize: t.inputSize, width: t.width, embeddingSize: t.embeddingSize, blocks: [1, 4, 6, 2] } });
+      expect(r.folded).toBe(false);
+      expect(r.detectedBecause).toMatch(/1×1 Conv → Reshape .*BatchNorm unfolded \(50 BatchNormalization nodes\)/);
+      const u8 = readFileSync(join(DIR, t.images));
+      const y = tf.tidy(() => r.backbone.apply(tf.tensor4d(Float32Array.from(u8, (p) => (p - 127.5) / 127.5), [manifest.count, t.inputSize, t.inputSize, 3])));
+      const b = readFileSync(join(DIR, t.embeddings));
+      const err = relToMax(y.dataSync(), new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)));
+      y.dispose();
+      console.log(`${t.onnx}: Facet (tfjs cpu) vs PyTorch ${err.toExponential(2)}`);
+      expect(err).toBeLessThan(1e-4);
+    } finally {
+      r.backbone.dispose();
+    }
+  });
 
   it('the imported network exports to ONNX again (unfolded BNs) and ONNX Runtime reproduces PyTorch', async () => {
     const { backbone } = await importOnnxBackbone(join(DIR, manifest.onnx.static1ConvHead));
