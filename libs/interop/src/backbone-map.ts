@@ -62,7 +62,7 @@ export function backboneFromStateDict(sd: StateDict, network: string, options: B
     if (missing.length || wrong.length || unexpected.length) {
       const parts = [
         wrong.length ? `wrong shapes: ${list(wrong, 4)}` : '',
-        missing.length ? `missing: ${list(missing)}` : '',
+        missing.length ? `missing: ${list(missing.map(sourceName))}` : '',
         unexpected.length ? `not part of ${network}: ${list(unexpected.map(sourceName))}` : '',
       ].filter(Boolean);
       throw new Error(`${file} does not fit ${network} (${optionsText(backbone.options)}): ${parts.join('; ')}`);

@@ -67,9 +67,40 @@ export function facetNameOf(name: string): string | undefined {
   return inner && `${to}.${inner}`;
 }
 
+const invert = (m: Record<string, string>) => Object.fromEntries(Object.entries(m).map(([k, v]) => [v, k]));
+const TOP_BACK = invert(TOP);
+const BLOCK_BACK = invert(BLOCK);
+const DEPTHWISE_BACK = invert(DEPTHWISE);
+
+/** TreB1eN's name for one of Facet's mobilefacenet_orig names (for messages about tensors a file lacks). */
+export function treb1enNameOf(name: string): string | undefined {
+  const head = /^features\.layers\.([23])\.(\w+)$/.exec(name);
+  if (head) return `${head[1] === '2' ? 'linear' : 'bn'}.${head[2]}`;
+  // block: layers.{0,1,2}.<leaf>; depthwise unit: layers.{0,1,2}.layers.{0,1,2}.<leaf>
+  const unit = (rest: string, depthwise: boolean): string | undefined => {
+    const m = depthwise ? /^layers\.(\d)\.layers\.(\d)\.(\w+)$/.exec(rest) : /^layers\.(\d)\.(\w+)$/.exec(rest);
+    if (!m) return undefined;
+    if (!depthwise) return BLOCK_BACK[m[1]!] && `${BLOCK_BACK[m[1]!]}.${m[2]}`;
+    return DEPTHWISE_BACK[m[1]!] && BLOCK_BACK[m[2]!] && `${DEPTHWISE_BACK[m[1]!]}.${BLOCK_BACK[m[2]!]}.${m[3]}`;
+  };
+  for (const [to, top] of Object.entries(TOP_BACK)) {
+    if (!name.startsWith(`${to}.`)) continue;
+    const rest = name.slice(to.length + 1);
+    if (RESIDUALS.has(top)) {
+      const m = /^layers\.(\d+)\.(.*)$/.exec(rest);
+      const inner = m && unit(m[2]!, true);
+      return inner ? `${top}.model.${m![1]}.${inner}` : undefined;
+    }
+    const inner = unit(rest, DEPTHWISE_UNITS.has(top));
+    return inner && `${top}.${inner}`;
+  }
+  return undefined;
+}
+
 /**
- * The state dict under Facet's names (tensors shared, not copied), and the way back for messages. Names that are
- * not part of the network keep their own name, so the mapping reports them as unexpected.
+ * The state dict under Facet's names (tensors shared, not copied), and the way back for messages (a tensor the
+ * file lacks is named as TreB1eN would name it). Names that are not part of the network keep their own name, so
+ * the mapping reports them as unexpected.
  */
 export function renameTreB1eN(sd: StateDict): { stateDict: StateDict; sourceName: (facetName: string) => string } {
   const out: StateDict = new Map();
@@ -79,5 +110,5 @@ export function renameTreB1eN(sd: StateDict): { stateDict: StateDict; sourceName
     out.set(facet, t);
     back.set(facet, name);
   }
-  return { stateDict: out, sourceName: (n) => back.get(n) ?? n };
+  return { stateDict: out, sourceName: (n) => back.get(n) ?? treb1enNameOf(n) ?? n };
 }
