@@ -298,7 +298,8 @@ def build(spec):
     if spec['family'] == 'iresnet':
         return IResNet(spec['blocks'], num_features=spec['embedding_size'], width=spec['width'], input_size=spec['input_size'])
     if spec['family'] == 'mobilefacenet':
-        return MobileFaceNet(num_features=spec['embedding_size'], blocks=spec['blocks'], width=spec['width'], input_size=spec['input_size'])
+        # scale 1: the original MobileFaceNet (Facet's mobilefacenet_orig); insightface's mbf is scale 2
+        return MobileFaceNet(num_features=spec['embedding_size'], blocks=spec['blocks'], scale_=spec.get('scale', 2), width=spec['width'], input_size=spec['input_size'])
     if spec['family'] == 'vit':
         return VisionTransformer(input_size=spec['input_size'], patch=spec['patch'], dim=spec['dim'], depth=spec['depth'],
                                  num_heads=spec['heads'], num_features=spec['embedding_size'])

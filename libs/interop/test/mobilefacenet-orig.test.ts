@@ -1,6 +1,7 @@
 // The original MobileFaceNet (Chen et al. 2018) as a .pth in TreB1eN/InsightFace_Pytorch's naming, written by real
 // PyTorch (tools/mobilefacenet-fixtures/generate.py: width 0.1875, 112², 128-d, calibrated BN): Facet's import must
 // give PyTorch's eval embeddings; the renamed network goes back out in get_mbf's naming and comes in again.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,17 @@ const DIR = 'mfn_orig';
 const manifest = JSON.parse(readFileSync(fixture(`${DIR}/manifest.json`), 'utf8')) as { width: number; inputSize: number; embeddingSize: number; count: number; parameters: number; pth: string };
 const PTH = fixture(`${DIR}/${manifest.pth}`);
 const tmp = mkdtempSync(join(os.tmpdir(), 'facet-interop-mfn-orig-'));
+const PY = '/usr/bin/python3';
+const CHECK = join(import.meta.dirname, '..', '..', '..', 'tools', 'interop-fixtures', 'check_export.py');
+const PY_ENV = { ...process.env, OPENBLAS_CORETYPE: 'SkylakeX' };
+const HAS_TORCH = (() => {
+  try {
+    execFileSync(PY, ['-c', 'import torch'], { stdio: 'ignore', env: PY_ENV, timeout: 60_000 });
+    return true;
+  } catch {
+    return false;
+  }
+})();
 
 beforeAll(async () => {
   await initEngine({ backend: 'cpu' });
@@ -68,6 +80,20 @@ describe('original MobileFaceNet in TreB1eN/InsightFace_Pytorch naming (.pth)', 
       y.dispose();
       again.dispose();
       expect(relativeMaxDiff(back, got).relative).toBeLessThan(1e-6);
+      if (HAS_TORCH) {
+        // the export loads strictly into arcface_torch's get_mbf at scale 1 and PyTorch gives the same embeddings
+        const spec = { family: 'mobilefacenet', scale: 1, blocks: [1, 4, 6, 2], width: manifest.width, input_size: manifest.inputSize, embedding_size: manifest.embeddingSize };
+        const emb = join(tmp, 'again.torch.f32');
+        const stdout = execFileSync(PY, [CHECK, out, JSON.stringify(spec), fixture(`${DIR}/images.u8`), String(manifest.count), emb], { encoding: 'utf8', env: PY_ENV, timeout: 120_000 });
+        const report = JSON.parse(stdout.trim().split('\n').pop()!) as { missing: string[]; unexpected: string[] };
+        expect([report.missing, report.unexpected]).toEqual([[], []]);
+        const b = readFileSync(emb);
+        const rel = relativeMaxDiff(got, new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)));
+        console.log(`exported mobilefacenet_orig → get_mbf(scale=1).load_state_dict(strict=True): PyTorch vs Facet ${rel.relative.toExponential(2)}`);
+        expect(rel.relative).toBeLessThan(1e-4);
+      } else {
+        console.log(`${PY} has no torch: the PyTorch load_state_dict(strict=True) check of the export is skipped`);
+      }
     } finally {
       backbone.dispose();
     }
