@@ -15,6 +15,7 @@ napi_value Binary(napi_env, napi_callback_info);
 napi_value Prelu(napi_env, napi_callback_info);
 napi_value Reverse(napi_env, napi_callback_info);
 napi_value Sum(napi_env, napi_callback_info);
+napi_value SgdUpdate(napi_env, napi_callback_info);
 size_t convCacheSize();
 size_t matmulCacheSize();
 
@@ -90,6 +91,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       FACET_EXPORT("prelu", facet::Prelu),
       FACET_EXPORT("reverse", facet::Reverse),
       FACET_EXPORT("sum", facet::Sum),
+      FACET_EXPORT("sgdUpdate", facet::SgdUpdate),
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

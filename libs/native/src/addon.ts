@@ -26,6 +26,8 @@ export interface NativeAddon {
   reverse(x: Float32Array, out: Float32Array, shape: number[], axes: number[]): void;
   /** x viewed as [A, B, C]: out[a, c] = Σ_b x[a, b, c] / divisor (float64 sums). */
   sum(x: Float32Array, out: Float32Array, dims: [number, number, number], divisor: number): void;
+  /** torch.optim.SGD: g' = g + λ·w; buf' = μ·buf + g'; w' = w − lr·buf' (no buf: w' = w − lr·g'). */
+  sgdUpdate(w: Float32Array, g: Float32Array, buf: Float32Array | null, wOut: Float32Array, bufOut: Float32Array | null, lr: number, momentum: number, weightDecay: number): void;
 }
 
 export interface AddonInfo {

@@ -11,6 +11,7 @@ import { reverse } from './kernels/layout.js';
 import { mean, sum } from './kernels/reduce.js';
 import * as facet from './kernels/facet.js';
 import * as mm from './kernels/matmul.js';
+import { SGD_UPDATE_KERNEL, sgdUpdate } from './kernels/optimizer.js';
 import type { KernelArgs, MaybeNative, Tf } from './kernels/types.js';
 
 export const NATIVE_BACKEND = 'native';
@@ -151,6 +152,9 @@ export function registerNativeBackend(tf: Tf, options: NativeBackendOptions = {}
       nativeKernels.push(name);
     }
   }
+  // Facet's fused optimizer update: no cpu kernel behind it (its callers check that the backend has it)
+  replace(SGD_UPDATE_KERNEL, sgdUpdate);
+  nativeKernels.push(SGD_UPDATE_KERNEL);
   const fallbackKernels = cpuKernels.map((k) => k.kernelName).filter((n) => !nativeKernels.includes(n)).sort();
   registered = { ok: true, backendName: NATIVE_BACKEND, info: addon.info(), threadsWhy, nativeKernels, fallbackKernels };
   return registered;

@@ -11,5 +11,6 @@ export {
   type FacetKernelNames,
 } from './backend.js';
 export { convGeometry } from './kernels/conv.js';
-export { outputPool, BufferPool } from './pool.js';
+export { outputPool, BufferPool, poolCapBytes } from './pool.js';
+export { SGD_UPDATE_KERNEL } from './kernels/optimizer.js';
 export type { Tf } from './kernels/types.js';

@@ -1,7 +1,7 @@
 // The output pool recycles a native kernel's buffer once its tensor is disposed, but never one that something else
 // can still see: an array handed out by dataSync(), or one a view (the cpu Slice's subarray) points into.
 import { describe, expect, it } from 'vitest';
-import { BufferPool, outputPool } from '../src/index.js';
+import { BufferPool, outputPool, poolCapBytes } from '../src/index.js';
 import { addonLoaded, randomArray, tf } from './helpers.js';
 
 describe('BufferPool', () => {
@@ -63,5 +63,17 @@ describe.skipIf(!addonLoaded)('the native backend with the pool', () => {
     for (let i = 0; i < 20; i++) tf.dispose(tf.tidy(() => tf.add(tf.mul(x, 2), x)));
     expect(outputPool.stats().idleBuffers).toBe(before); // the same buffers went round, no new ones kept
     x.dispose();
+  });
+});
+
+describe('pool cap', () => {
+  it('keeps a quarter of RAM idle, between 1 and 8 GiB; FACET_NATIVE_POOL_MIB overrides', () => {
+    const GiB = 2 ** 30;
+    expect(poolCapBytes({}, 24 * GiB)).toBe(6 * GiB);
+    expect(poolCapBytes({}, 2 * GiB)).toBe(GiB);
+    expect(poolCapBytes({}, 256 * GiB)).toBe(8 * GiB);
+    expect(poolCapBytes({ FACET_NATIVE_POOL_MIB: '512' }, 24 * GiB)).toBe(512 * 2 ** 20);
+    expect(poolCapBytes({ FACET_NATIVE_POOL_MIB: '0' }, 24 * GiB)).toBe(0);
+    expect(poolCapBytes({ FACET_NATIVE_POOL_MIB: 'lots' }, 24 * GiB)).toBe(6 * GiB);
   });
 });

@@ -18,6 +18,9 @@ export interface BackboneOptimizer {
   dispose(): void;
 }
 
+/** Name of @facet/native's fused SGD kernel, registered on the native backend only. */
+const SGD_UPDATE_KERNEL = 'FacetSgdUpdate';
+
 function slot(map: Map<string, tf.Variable>, v: tf.Variable, tag: string): tf.Variable {
   const key = `${v.name}/${tag}`;
   let s = map.get(key);
@@ -59,10 +62,20 @@ export function sgd(vars: tf.Variable[], opts: { momentum: number; weightDecay: 
   let step = 0;
   return {
     apply(grads, lr) {
+      // the native engine's one-pass update (@facet/native FacetSgdUpdate): same float32 operations in the same order
+      const fused = tf.getKernel(SGD_UPDATE_KERNEL, tf.getBackend()) !== undefined;
       tf.tidy(() => {
         for (const v of vars) {
           const g0 = grads[v.name];
           if (!g0) continue;
+          if (fused) {
+            const buf = opts.momentum ? slot(slots, v, 'momentum') : undefined;
+            const attrs = { lr: lr * (opts.lrScales?.get(v.name) ?? 1), momentum: opts.momentum, weightDecay: opts.weightDecay };
+            const [w, b] = tf.engine().runKernel(SGD_UPDATE_KERNEL, buf ? { w: v, g: g0, buf } : { w: v, g: g0 }, attrs) as unknown as tf.Tensor[];
+            if (buf) buf.assign(b!);
+            v.assign(w!);
+            continue;
+          }
           const g = opts.weightDecay ? tf.add(g0, tf.mul(v, opts.weightDecay)) : g0;
           const rate = lr * (opts.lrScales?.get(v.name) ?? 1);
           if (opts.momentum) {
