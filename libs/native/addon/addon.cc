@@ -16,6 +16,8 @@ napi_value Prelu(napi_env, napi_callback_info);
 napi_value Reverse(napi_env, napi_callback_info);
 napi_value Sum(napi_env, napi_callback_info);
 napi_value SgdUpdate(napi_env, napi_callback_info);
+napi_value DropWeights(napi_env, napi_callback_info);
+size_t cachedWeightsCount();
 size_t convCacheSize();
 size_t matmulCacheSize();
 
@@ -55,6 +57,7 @@ static napi_value Info(napi_env env, napi_callback_info) {
   setNumber(env, obj, "threads", omp_get_max_threads());
   setNumber(env, obj, "liveAllocations", double(liveAllocations()));
   setNumber(env, obj, "cachedPrimitives", double(convCacheSize() + matmulCacheSize()));
+  setNumber(env, obj, "cachedWeights", double(cachedWeightsCount()));
   napi_set_named_property(env, obj, "impls", implsObject(env));
   return obj;
 }
@@ -92,6 +95,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       FACET_EXPORT("reverse", facet::Reverse),
       FACET_EXPORT("sum", facet::Sum),
       FACET_EXPORT("sgdUpdate", facet::SgdUpdate),
+      FACET_EXPORT("dropWeights", facet::DropWeights),
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

@@ -10,7 +10,9 @@ export interface NativeAddon {
   setThreads(n: number): void;
   /** mode 0: dst = conv(src, weights); 1: src = ∂/∂src given dst = ∂y; 2: weights = ∂/∂weights. `geometry` is
    * [N, H, W, C, KH, KW, G, OCg, OH, OW, sh, sw, dh, dw, pt, pb, pl, pr]. */
-  conv(mode: 0 | 1 | 2, src: Float32Array, weights: Float32Array, dst: Float32Array, geometry: number[]): void;
+  conv(mode: 0 | 1 | 2, src: Float32Array, weights: Float32Array, dst: Float32Array, geometry: number[], weightsToken?: number): void;
+  /** Free the forward weights cached under `token` (conv's weightsToken: the same weights, reordered once). */
+  dropWeights(token: number): void;
   /** c = op(a)·op(b); dims [Ba, Bb, M, K, N, transposeA, transposeB]. */
   matmul(a: Float32Array, b: Float32Array, c: Float32Array, dims: number[]): void;
   batchNormTraining(x: Float32Array, gamma: Float32Array, beta: Float32Array, eps: number, y: Float32Array, mean: Float32Array, variance: Float32Array, invStd: Float32Array): void;
@@ -41,6 +43,8 @@ export interface AddonInfo {
   liveAllocations: number;
   /** Primitives cached by shape. */
   cachedPrimitives: number;
+  /** Forward weights held in a primitive's layout (one per live filter tensor and shape). */
+  cachedWeights: number;
   /** Implementations oneDNN chose so far, per primitive kind (e.g. conv_fwd: ["brgconv:avx512_core"]). */
   impls: Record<string, string[]>;
 }

@@ -5,6 +5,7 @@
 import { availableParallelism, loadavg } from 'node:os';
 import { nativeAddon, nativeStatus, type AddonInfo } from './addon.js';
 import { outputPool } from './pool.js';
+import { forgetWeights } from './weights-cache.js';
 import * as conv from './kernels/conv.js';
 import { binaryKernels, prelu } from './kernels/elementwise.js';
 import { reverse } from './kernels/layout.js';
@@ -112,6 +113,7 @@ export function registerNativeBackend(tf: Tf, options: NativeBackendOptions = {}
     }
     override move(dataId: object, values: unknown, shape: number[], dtype: string, refCount: number): void {
       outputPool.attach(values);
+      forgetWeights(dataId);
       super.move(dataId, values, shape, dtype, refCount);
     }
     override readSync(dataId: object): unknown {
@@ -121,7 +123,10 @@ export function registerNativeBackend(tf: Tf, options: NativeBackendOptions = {}
     override disposeData(dataId: object, force?: boolean): boolean {
       const values = this.data.get(dataId)?.values;
       const released = super.disposeData(dataId, force);
-      if (values !== undefined && !this.data.has(dataId)) outputPool.detach(values);
+      if (!this.data.has(dataId)) {
+        if (values !== undefined) outputPool.detach(values);
+        forgetWeights(dataId);
+      }
       return released;
     }
   }

@@ -1,6 +1,7 @@
 // oneDNN convolutions (forward, both gradients; regular and depthwise; fused bias + activation) against tfjs's
 // cpu backend on random shapes: strides 1/2/3, 'same', 'valid' and explicit pads, odd sizes.
 import { describe, expect, it } from 'vitest';
+import { nativeAddon } from '../src/index.js';
 import { addonLoaded, expectNativeMatchesCpu, randomArray, tf } from './helpers.js';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
@@ -84,6 +85,43 @@ describe.skipIf(!addonLoaded)('native convolutions vs cpu', () => {
       }));
     });
   }
+
+  it('cached forward weights: reused for the same filter tensor, never stale for a new one in a recycled buffer, freed with their tensor', async () => {
+    await tf.setBackend('native');
+    const info = () => nativeAddon().info().cachedWeights;
+    const start = info();
+    const xs = [0, 1, 2].map((i) => tf.tensor4d(randomArray(2 * 9 * 9 * 8, 70 + i), [2, 9, 9, 8]));
+    const base = [0, 1].map((i) => tf.tensor4d(randomArray(3 * 3 * 8 * 16, 80 + i), [3, 3, 8, 16]));
+    const storage = (t: tf.Tensor) => (tf.backend() as unknown as { data: { get(id: object): { values: unknown } } }).data.get(t.dataId).values;
+    // filter = base[b]·k made on native (a pooled output buffer); the reference reads base, never the filter itself
+    // (dataSync would mark its buffer escaped and keep it out of the pool)
+    const check = async (filter: tf.Tensor4D, b: number, k: number, x: tf.Tensor4D) => {
+      const got = tf.conv2d(x, filter, 1, 'same');
+      const [bv, xv] = [base[b]!.dataSync(), x.dataSync()];
+      await tf.setBackend('cpu');
+      const want = tf.tidy(() => tf.conv2d(tf.tensor4d(xv, x.shape), tf.mul(tf.tensor4d(bv, [3, 3, 8, 16]), k) as tf.Tensor4D, 1, 'same'));
+      const wantV = want.dataSync();
+      want.dispose();
+      await tf.setBackend('native');
+      const gotV = got.dataSync();
+      got.dispose();
+      let err = 0;
+      for (let i = 0; i < gotV.length; i++) err = Math.max(err, Math.abs(gotV[i]! - wantV[i]!));
+      expect(err).toBeLessThan(1e-4);
+    };
+    const f1 = tf.mul(base[0]!, 2) as tf.Tensor4D;
+    const f1Storage = storage(f1);
+    for (const x of xs) await check(f1, 0, 2, x as tf.Tensor4D);
+    expect(info()).toBe(start + 1);
+    f1.dispose();
+    expect(info()).toBe(start);
+    const f2 = tf.mul(base[1]!, 3) as tf.Tensor4D;
+    expect(storage(f2)).toBe(f1Storage); // the recycled buffer: same memory, new contents
+    for (const x of xs) await check(f2, 1, 3, x as tf.Tensor4D);
+    f2.dispose();
+    expect(info()).toBe(start);
+    tf.dispose([...xs, ...base]);
+  });
 
   it('falls back to the cpu kernel for NCHW', async () => {
     // tfjs's cpu backend implements conv2d for NCHW; the native kernel hands that layout back to it

@@ -4,6 +4,7 @@
 // not given by ⌊(in + pads − effective kernel)/stride⌋ + 1) falls back to the cpu kernel.
 import { nativeAddon } from '../addon.js';
 import { outputPool } from '../pool.js';
+import { weightsToken } from '../weights-cache.js';
 import { applyEpilogue, fusedEpilogue } from './activation.js';
 import { f32, output, size, type KernelArgs, type MaybeNative, type Tf } from './types.js';
 
@@ -46,7 +47,7 @@ function forward(args: KernelArgs, tf: Tf, depthwise: boolean, fused: boolean) {
   if (fused && !epilogue) return undefined;
   const y = outputPool.take(size(info.outShape), !hasWork(geometry));
   const addon = nativeAddon();
-  if (hasWork(geometry)) addon.conv(0, x, w, y, geometry);
+  if (hasWork(geometry)) addon.conv(0, x, w, y, geometry, weightsToken(args.inputs.filter!.dataId));
   if (epilogue) applyEpilogue(addon, y, info.outChannels, epilogue);
   return output(args.backend, info.outShape, y);
 }
