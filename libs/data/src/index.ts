@@ -65,3 +65,4 @@ export { unpickle, pickleBinTuple } from './verification/pickle.js';
 
 export { inspectDataset, formatDatasetReport, perIdentityStats, type DatasetReport, type InspectOptions, type PerIdentityStats } from './inspect.js';
 export { splitIdentities, SPLIT_DEFAULTS, type SplitOptions, type SplitReport } from './split.js';
+export { lowResolutionSet } from './verification/low-resolution.js';

@@ -72,3 +72,22 @@ describe('splitIdentities', () => {
     await expect(splitIdentities(spaced, dst(), { heldOut: 2 })).rejects.toThrow(/has a blank, which a pairs line cannot hold/);
   });
 });
+
+describe('lowResolutionSet', () => {
+  it('degrades every crop as the lowres augmentation does (shared images once), keeps labels and folds', async () => {
+    const { downscaleRestore, lowResolutionSet } = await import('../src/index.js');
+    const size = 16;
+    const img = (seed: number) => Uint8Array.from({ length: size * size * 3 }, (_, i) => (i * 37 + seed * 101) % 256);
+    const shared = img(1);
+    const set = { name: 'pairs', imagesA: [shared, img(2)], imagesB: [img(3), shared], issame: [true, false], imageSize: size, foldIds: [1, 2] };
+    const low = lowResolutionSet(set, 4, size);
+    expect(low.name).toBe('pairs@4px');
+    expect(low.issame).toEqual(set.issame);
+    expect(low.foldIds).toEqual(set.foldIds);
+    expect(Array.from(low.imagesA[1]!)).toEqual(Array.from(downscaleRestore(img(2), size, 4)));
+    expect(low.imagesA[0]).toBe(low.imagesB[1]);
+    expect(Array.from(low.imagesA[1]!)).not.toEqual(Array.from(set.imagesA[1]!));
+    expect(lowResolutionSet(set, size, size)).toBe(set);
+    expect(() => lowResolutionSet(set, 0, size)).toThrow(/--low-res 0: must be a whole number of pixels from 1 to the model's input size 16/);
+  });
+});

@@ -7,6 +7,7 @@ import {
   initEngine,
   loadBin,
   loadPairs,
+  lowResolutionSet,
   openDataset,
   openEmbeddingModel,
   plotCmc,
@@ -87,6 +88,7 @@ export default class Eval extends FacetCommand {
     plots: Flags.boolean({ description: 'write plots (--no-plots to skip)', default: true, allowNo: true }),
     runtime: runtimeFlag,
     align: alignFlag,
+    'low-res': Flags.integer({ description: 'simulate small faces: every crop of the pair sets shrunk to this many pixels a side and restored to the input size before embedding, as the lowres training augmentation does (default: off)', min: 1 }),
   };
 
   async run(): Promise<EvalResult> {
@@ -129,7 +131,8 @@ export default class Eval extends FacetCommand {
           syntheticVerificationSet,
         });
         for (const s of sets) {
-          const set = await s.load();
+          const loaded = await s.load();
+          const set = flags['low-res'] ? lowResolutionSet(loaded, flags['low-res'], model.inputSize) : loaded;
           const skipped = (set as { skipped?: string[] }).skipped;
           if (skipped?.length) this.warn(`${s.name}: ${skipped.length} pairs skipped as unreadable (${skipped.slice(0, 3).join('; ')}${skipped.length > 3 ? '; …' : ''})`);
           const progress = countProgress(s.name);
