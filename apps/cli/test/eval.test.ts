@@ -90,3 +90,17 @@ describe('facet eval --embeddings', () => {
     expect(facet(['eval', 'some-model', '--pairs', 'pairs.txt']).stderr).toMatch(/--pairs needs --root/);
   });
 });
+
+describe('facet eval --low-res', () => {
+  const onnx = fileURLToPath(new URL('../../../libs/onnx/test/fixtures/mfn_orig/mfn_orig_static1_convhead.onnx', import.meta.url));
+  it('verifies the pair sets as if captured at PX pixels (named set@PXpx) and refuses a size above the input', () => {
+    const r = facet(['eval', onnx, '--synthetic', '--synthetic-pairs', '40', '--low-res', '16', '--no-plots', '--json', '--out', 'lowres']);
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.verification.map((v: { set: string }) => v.set)).toEqual(['synthetic@16px']);
+    const bad = facet(['eval', onnx, '--synthetic', '--low-res', '500', '--no-plots']);
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/--low-res 500: must be a whole number of pixels from 1 to the model's input size 112/);
+  });
+});
+

@@ -135,10 +135,11 @@ export default class Eval extends FacetCommand {
           const set = flags['low-res'] ? lowResolutionSet(loaded, flags['low-res'], model.inputSize) : loaded;
           const skipped = (set as { skipped?: string[] }).skipped;
           if (skipped?.length) this.warn(`${s.name}: ${skipped.length} pairs skipped as unreadable (${skipped.slice(0, 3).join('; ')}${skipped.length > 3 ? '; …' : ''})`);
-          const progress = countProgress(s.name);
+          const name = flags['low-res'] ? `${s.name}@${flags['low-res']}px` : s.name;
+          const progress = countProgress(name);
           const ev = await evaluatePairs(model, set, { ...evalOpts, onProgress: progress.update });
           progress.stop();
-          await addVerification(s.name, ev.report, ev.xnorm);
+          await addVerification(name, ev.report, ev.xnorm);
         }
         if (flags.identify) {
           const name = basename(resolve(flags.identify));
