@@ -17,6 +17,7 @@ const CASES: Array<{ x: [number, number, number, number]; k: number; cout: numbe
   { x: [2, 11, 10, 3], k: 4, cout: 2, stride: 3, pad: 'same', mult: 2 },
   { x: [2, 6, 7, 4], k: 3, cout: 3, stride: 2, pad: explicit(2, 2, 2, 1), mult: 1 },
   { x: [2, 14, 14, 32], k: 7, cout: 32, stride: 1, pad: 'valid', mult: 1 },
+  { x: [3, 9, 11, 5], k: 3, cout: 10, stride: 1, pad: 'same', mult: 2 },
 ];
 
 let seed = 1;
