@@ -133,7 +133,12 @@ export const nativeSuite: Suite = {
         if (c.mode === 'train' && (!quick || c.name !== 'iresnet50')) {
           await initEngine({ backend: 'native' });
           const profile = await profileKernels(runs.native!.fn);
-          sections.push(`### ${c.name}: where a native training step goes (batch ${c.batch}, ${profile.stepSeconds.toFixed(2)} s, ${machineLoad()})\n\n${kernelProfileTable(profile, 16).replace('kernel (wasm)', 'kernel (native)')}`);
+          // the kernels of this step that ran on tfjs's cpu (JavaScript) kernels, not the addon
+          const fallback = new Set(native.native!.fallbackKernels);
+          const js = profile.kernels.filter((k) => fallback.has(k.kernel));
+          const jsSeconds = js.reduce((a, k) => a + k.seconds, 0);
+          const jsLine = `On tfjs's cpu (JavaScript) kernels in this step: ${js.length ? js.map((k) => `${k.kernel} ${fmt(k.seconds * 1000)} ms`).join(', ') : 'none'} — ${((100 * jsSeconds) / profile.stepSeconds).toFixed(2)} % of the step.`;
+          sections.push(`### ${c.name}: where a native training step goes (batch ${c.batch}, ${profile.stepSeconds.toFixed(2)} s, ${machineLoad()})\n\n${kernelProfileTable(profile, 16).replace('kernel (wasm)', 'kernel (native)')}\n\n${jsLine}`);
         }
         const gflop = runs.native!.net.flopsPerImage() / 1e9;
         for (const engine of engines) await initEngine({ backend: engine }).then(() => runs[engine]!.dispose());
