@@ -84,6 +84,34 @@ napi_value implsObject(napi_env env) {
   return obj;
 }
 
+std::unordered_map<int64_t, WeightsByKey>& weightCache() {
+  thread_local std::unordered_map<int64_t, WeightsByKey> m;
+  return m;
+}
+
+size_t cachedWeightsCount() {
+  size_t n = 0;
+  for (auto& entry : weightCache()) n += entry.second.size();
+  return n;
+}
+
+/** dropWeights(token): forget the reordered weights cached under token (its tensor was deleted). */
+napi_value DropWeights(napi_env env, napi_callback_info info) {
+  auto a = args(env, info, 1);
+  weightCache().erase(int64_t(number(env, a[0], "token")));
+  return nullptr;
+}
+
+int64_t optionalToken(napi_env env, napi_callback_info info, size_t required, std::vector<napi_value>& argv) {
+  size_t argc = required + 1;
+  argv.assign(argc, nullptr);
+  napi_get_cb_info(env, info, &argc, argv.data(), nullptr, nullptr);
+  if (argc < required) throw std::runtime_error("expected " + std::to_string(required) + " arguments, got " + std::to_string(argc));
+  napi_valuetype type = napi_undefined;
+  if (argc > required) napi_typeof(env, argv[required], &type);
+  return type == napi_number ? int64_t(number(env, argv[required], "token")) : 0;
+}
+
 std::vector<napi_value> args(napi_env env, napi_callback_info info, size_t expected) {
   size_t argc = expected;
   std::vector<napi_value> argv(expected);

@@ -6,7 +6,9 @@
 #include <cstdint>
 #include <dnnl.hpp>
 #include <stdexcept>
+#include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace facet {
@@ -28,6 +30,16 @@ class Buffer {
 };
 
 int64_t liveAllocations();
+
+// Weights already in a primitive's layout, per caller token (one per tfjs tensor: its contents never change while
+// it lives) and primitive key. At inference the same (folded) filters run every call, and
+// reordering them each time was up to a third of a batch-1 forward; training's weights are new tensors every step,
+// so their entries live one step. The caller drops a token's entries when its tensor is deleted (dropWeights).
+// Per thread, like the primitive caches.
+using WeightsByKey = std::unordered_map<std::string, std::unique_ptr<Buffer>>;
+std::unordered_map<int64_t, WeightsByKey>& weightCache();
+/** An optional trailing token argument: a number > 0, or 0 when absent/undefined. */
+int64_t optionalToken(napi_env env, napi_callback_info info, size_t required, std::vector<napi_value>& argv);
 /** oneDNN's scratchpad is user-managed (scratchpad_mode::user) so its memory is one counted, reused buffer. */
 dnnl::memory scratchpadFor(const dnnl::memory::desc& md);
 /** Remember which implementation oneDNN dispatched to for a kind of primitive (e.g. "brgconv:avx512_core"). */

@@ -76,22 +76,6 @@ static std::unique_ptr<ConvEntry> build(int mode, const ConvGeom& g) {
   return e;
 }
 
-// Forward weights already in a primitive's layout, per caller token (one per tfjs tensor: its contents never change
-// while it lives) and primitive key. At inference the same (folded) filters run every call, and reordering them was
-// up to a third of a batch-1 forward; training's weights are new tensors every step, so their entries live one step.
-// The caller drops a token's entries when its tensor is deleted (dropWeights).
-using WeightsByKey = std::unordered_map<std::string, std::unique_ptr<Buffer>>;
-static std::unordered_map<int64_t, WeightsByKey>& weightCache() {
-  thread_local std::unordered_map<int64_t, WeightsByKey> m;
-  return m;
-}
-
-size_t cachedWeightsCount() {
-  size_t n = 0;
-  for (auto& [token, byKey] : weightCache()) n += byKey.size();
-  return n;
-}
-
 static std::unordered_map<std::string, std::unique_ptr<ConvEntry>>& cache() {
   thread_local std::unordered_map<std::string, std::unique_ptr<ConvEntry>> m;  // per thread: see common.cc
   return m;
@@ -99,16 +83,6 @@ static std::unordered_map<std::string, std::unique_ptr<ConvEntry>>& cache() {
 
 size_t convCacheSize() { return cache().size(); }
 
-/** dropWeights(token): forget the reordered forward weights cached under token (its tensor was deleted). */
-napi_value DropWeights(napi_env env, napi_callback_info info) {
-  auto a = args(env, info, 1);
-  weightCache().erase(int64_t(number(env, a[0], "token")));
-  return nullptr;
-}
-
-/** conv(mode, src, weights, dst, geometry, token?): mode 0 writes dst, 1 writes src (as diff_src from dst = diff_dst),
- *  2 writes weights. token > 0 (forward only): `weights` never change under this token, so their reordered copy is
- *  cached until dropWeights(token). */
 /** One oneDNN convolution on caller buffers (x: src or diff_src, w: weights or diff_weights, y: dst or diff_dst). */
 static void runConv(int mode, float* x, float* w, float* y, const ConvGeom& g, int64_t token) {
   std::string key = std::to_string(mode);
@@ -201,13 +175,8 @@ static void runDepthwiseMultiplier(int mode, float* x, float* w, float* y, const
  *  2 writes weights. token > 0 (forward only): `weights` never change under this token, so their reordered copy is
  *  cached until dropWeights(token). */
 napi_value Conv(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  std::vector<napi_value> a(6);
-  napi_get_cb_info(env, info, &argc, a.data(), nullptr, nullptr);
-  if (argc < 5) throw std::runtime_error("expected 5 arguments, got " + std::to_string(argc));
-  napi_valuetype tokenType = napi_undefined;
-  if (argc >= 6) napi_typeof(env, a[5], &tokenType);
-  int64_t token = tokenType == napi_number ? int64_t(number(env, a[5], "token")) : 0;
+  std::vector<napi_value> a;
+  int64_t token = optionalToken(env, info, 5, a);
   int mode = static_cast<int>(number(env, a[0], "mode"));
   if (mode < 0 || mode > 2) throw std::runtime_error("conv: mode must be 0, 1 or 2");
   F32 x = f32(env, a[1], "src"), w = f32(env, a[2], "weights"), y = f32(env, a[3], "dst");
