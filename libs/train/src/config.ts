@@ -197,7 +197,7 @@ export interface ConfigFieldSpec {
 }
 
 const SCHEMA: Record<keyof TrainConfig, ConfigFieldSpec> = {
-  network: { kind: 'string', insightface: 'network', description: "backbone registry name: iresnet18…200, mobilefacenet, vit_t, vit_s (see 'facet models')" },
+  network: { kind: 'string', insightface: 'network', description: "backbone registry name: iresnet18…200, mobilefacenet (insightface mbf), mobilefacenet_orig (Chen et al. 2018), vit_t, vit_s (see 'facet models')" },
   embeddingSize: { kind: 'integer', min: 1, insightface: 'embedding_size', description: 'embedding dimension D' },
   inputSize: { kind: 'integer', min: 16, description: 'square input side in pixels (112 = insightface crop; smaller builds faster CPU variants)' },
   width: { kind: 'number', min: 0, minExclusive: true, max: 4, description: 'channel-width multiplier of the backbone (1 = insightface layout)' },
