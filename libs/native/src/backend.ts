@@ -2,10 +2,12 @@
 // every cpu kernel registered for it so everything runs from day one, and the hot kernels replaced by oneDNN ones
 // that read and write that storage zero-copy. A replaced kernel hands a case it does not cover (NCHW, int dtype,
 // unusual broadcast) back to the cpu kernel.
-import { availableParallelism, loadavg } from 'node:os';
 import { nativeAddon, nativeStatus, type AddonInfo } from './addon.js';
 import { outputPool } from './pool.js';
 import { forgetWeights } from './weights-cache.js';
+import { defaultThreads } from './threads.js';
+
+export { defaultThreads };
 import * as conv from './kernels/conv.js';
 import { binaryKernels, prelu } from './kernels/elementwise.js';
 import { reverse } from './kernels/layout.js';
@@ -48,18 +50,6 @@ export interface NativeBackendOptions {
   facetKernels?: FacetKernelNames;
   /** OpenMP threads (default: OMP_NUM_THREADS, else the cores not already busy; see defaultThreads). */
   threads?: number;
-}
-
-/**
- * Threads when none are asked for: the cores minus the machine's current 1-minute load, at least 1. A fork-join
- * kernel waits for its slowest thread, and on an oversubscribed machine a thread waits for a time slice: measured on
- * 2 cores at load ≈ 9, a quickstart training step ran 3.6× slower on 2 threads than on 1 (BatchNorm 40 ms vs 1 ms).
- */
-export function defaultThreads(): { threads: number; why: string } {
-  const cores = availableParallelism();
-  const load = loadavg()[0] ?? 0;
-  const threads = Math.max(1, Math.min(cores, cores - Math.round(load)));
-  return { threads, why: threads < cores ? `${threads} of ${cores} cores (load average ${load.toFixed(1)} at start)` : `all ${cores} cores` };
 }
 
 export type NativeRegistration =
