@@ -16,6 +16,7 @@ napi_value Prelu(napi_env, napi_callback_info);
 napi_value Reverse(napi_env, napi_callback_info);
 napi_value Sum(napi_env, napi_callback_info);
 napi_value SgdUpdate(napi_env, napi_callback_info);
+napi_value Unary(napi_env, napi_callback_info);
 napi_value DropWeights(napi_env, napi_callback_info);
 size_t cachedWeightsCount();
 size_t convCacheSize();
@@ -95,6 +96,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       FACET_EXPORT("reverse", facet::Reverse),
       FACET_EXPORT("sum", facet::Sum),
       FACET_EXPORT("sgdUpdate", facet::SgdUpdate),
+      FACET_EXPORT("unary", facet::Unary),
       FACET_EXPORT("dropWeights", facet::DropWeights),
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);

@@ -22,6 +22,9 @@ export interface NativeAddon {
   biasActivation(y: Float32Array, bias: Float32Array | null, C: number, activation: number, alpha: Float32Array | null, leakyAlpha: number): void;
   /** out = a op b (0 add, 1 sub, 2 mul, 3 div, 4 max, 5 min, 6 squared difference); the shorter operand repeats. */
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  /** out = op(x): 0 exp, 1 log, 2 sqrt, 3 rsqrt, 4 square, 5 abs, 6 neg, 7 relu, 8 relu6, 9 sigmoid, 10 tanh,
+   * 11 reciprocal, 12 clip to [a, b], 13 leaky relu with slope a. */
+  unary(op: number, x: Float32Array, out: Float32Array, a: number, b: number): void;
   /** out = x > 0 ? x : α·x, α repeating along x. */
   prelu(x: Float32Array, alpha: Float32Array, out: Float32Array): void;
   /** out = x with `axes` reversed (4-byte values: float32, or int32 viewed as float32). */

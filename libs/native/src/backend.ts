@@ -10,6 +10,7 @@ import { defaultThreads } from './threads.js';
 export { defaultThreads };
 import * as conv from './kernels/conv.js';
 import { binaryKernels, prelu } from './kernels/elementwise.js';
+import { unaryKernels } from './kernels/unary.js';
 import { reverse } from './kernels/layout.js';
 import { mean, sum } from './kernels/reduce.js';
 import * as facet from './kernels/facet.js';
@@ -32,6 +33,7 @@ export const NATIVE_TFJS_KERNELS: Readonly<Record<string, MaybeNative>> = {
   BatchMatMul: mm.batchMatMul,
   _FusedMatMul: mm.fusedMatMul,
   ...binaryKernels,
+  ...unaryKernels,
   Prelu: prelu,
   Reverse: reverse,
   Sum: sum,
