@@ -1,4 +1,4 @@
-import { alignFaces, initEngine, type AlignReport } from '@facet/sdk';
+import { alignFaces, initEngine, type AlignReport, type BackendChoice } from '@facet/sdk';
 import { Args, Flags } from '@oclif/core';
 import { progressBar } from '../../render/progress.js';
 import { FacetCommand } from '../../base.js';
@@ -28,7 +28,7 @@ export default class DataAlign extends FacetCommand {
 
   async run(): Promise<AlignReport> {
     const { args, flags } = await this.parse(DataAlign);
-    await initEngine({ backend: this.preferWasmUnderAuto(flags.backend) });
+    await initEngine({ backend: flags.backend as BackendChoice });
     const minScore = Number(flags['min-score']);
     if (!(minScore >= 0 && minScore <= 1)) this.error(`--min-score ${flags['min-score']}: must be a number between 0 and 1`);
     const bar = progressBar('align', 'images {rate} images/s');
