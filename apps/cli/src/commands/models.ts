@@ -15,7 +15,7 @@ export default class Models extends FacetCommand {
   static flags = {
     'input-size': Flags.integer({ description: 'square input side in pixels', default: 112, min: 1 }),
     width: Flags.string({ description: 'channel multiplier (e.g. 0.25 for CPU-sized variants)', default: '1' }),
-    'embedding-size': Flags.integer({ description: 'embedding size D', default: 512, min: 1 }),
+    'embedding-size': Flags.integer({ description: "embedding size D (default: each network's own, 512 as insightface; 128 for mobilefacenet_orig as the paper)", min: 1 }),
   };
 
   async run(): Promise<ModelsReport> {
