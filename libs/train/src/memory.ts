@@ -56,14 +56,18 @@ async function stepPeak(backbone: Backbone, batch: number, size: number): Promis
  * the head lives on the main thread's; native/cpu: the replicas' copies of weights and optimizer state, their
  * activations and the main thread's head all come out of the same host RAM.
  */
+/** Per replica: its engine's share (backbone, optimizer, activations); main thread: the head and gradient staging. */
+export function replicaMemory(memory: MemoryEstimate): { replicaBytes: number; mainBytes: number } {
+  return { replicaBytes: memory.engineBytes - memory.headBytes, mainBytes: memory.headBytes + memory.fixedBytes / 4 };
+}
+
 export function replicaMemoryRefusal(
   memory: MemoryEstimate,
   run: { workers: number; perWorker: number; twoViews: boolean; backend: string; budget: { bytes: number; what: string } | undefined },
 ): string | undefined {
   const { workers: W, perWorker, budget } = run;
   if (!budget) return undefined;
-  const replicaBytes = memory.engineBytes - memory.headBytes;
-  const mainBytes = memory.headBytes + memory.fixedBytes / 4;
+  const { replicaBytes, mainBytes } = replicaMemory(memory);
   const perImage = memory.perImageBytes * (run.twoViews ? 2 : 1);
   const baseBytes = replicaBytes - memory.fixedBytes - perImage * perWorker;
   const gib = (b: number) => (b / 2 ** 30).toFixed(2);

@@ -120,14 +120,14 @@ export async function train(config: TrainConfig, opts: TrainRunOptions = {}): Pr
   }
   const vars = [...backboneVars, ...headVars];
   const backboneNames = new Set(backboneVars.map((v) => v.name));
+  const frozenBatchNorm = batchNormFrozen(cfg);
   if (cfg.init) {
     const frozen = cfg.freeze.length ? `; frozen: ${cfg.freeze.join(', ')} (${backbone.trainableVariables().length - backboneVars.length} tensors)` : '';
-    const bn = batchNormFrozen(cfg) ? '; BatchNorm statistics frozen (--freeze-bn false to update them)' : '';
+    const bn = frozenBatchNorm ? '; BatchNorm statistics frozen (--freeze-bn false to update them)' : '';
     const scale = cfg.backboneLrScale !== 1 ? `; backbone lr × ${cfg.backboneLrScale}` : '';
     emit({ type: 'info', message: `fine-tuning ${backbone.name} from ${cfg.init}${frozen}${bn}${scale}` });
   }
   const optimizer = makeOptimizer(cfg, vars, cfg.backboneLrScale === 1 ? undefined : new Map(backboneVars.map((v) => [v.name, cfg.backboneLrScale])));
-  const frozenBatchNorm = batchNormFrozen(cfg);
   const loader = makeLoader(dataset, cfg, objective.twoViews);
   const S = cfg.inputSize;
   const B = cfg.batchSize;

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { initEngine, tf } from '@facet/engine';
 import { batchNormFrozen, ConfigError, DEFAULT_CONFIG, mergeConfig, type TrainConfig } from '../config.js';
 import { makeLoader } from '../datasets.js';
-import { engineMemoryBudget, estimateTrainingMemory, replicaMemoryRefusal } from '../memory.js';
+import { engineMemoryBudget, estimateTrainingMemory, replicaMemory, replicaMemoryRefusal } from '../memory.js';
 import { makeOptimizer, type BackboneOptimizer, type OptimizerState } from '../optimizer.js';
 import { optimizerSlotNames } from '../optimizer-slots.js';
 import { backboneWeights, resumeLatest, runSchedule, saveRunCheckpoint } from '../run-checkpoint.js';
@@ -55,8 +55,7 @@ export async function trainWithWorkers(config: TrainConfig, opts: TrainRunOption
   // Memory. wasm: each replica has its own 4 GiB heap and runs ceil(B/W) images; the head lives in the main engine.
   // native/cpu: replicas and main thread share the host's RAM, so their sum must fit.
   const memory = await estimateTrainingMemory(backbone, objective, perWorker, S, objective.twoViews);
-  const replicaBytes = memory.engineBytes - memory.headBytes;
-  const mainBytes = memory.headBytes + memory.fixedBytes / 4;
+  const { replicaBytes, mainBytes } = replicaMemory(memory);
   emit({
     type: 'memory',
     message: `estimated engine memory ${(replicaBytes / 2 ** 30).toFixed(2)} GiB per worker at ${perWorker} images per worker (batch ${B} over ${W} workers), ${(mainBytes / 2 ** 30).toFixed(2)} GiB on the main thread`,
@@ -65,17 +64,18 @@ export async function trainWithWorkers(config: TrainConfig, opts: TrainRunOption
   const refusal = replicaMemoryRefusal(memory, { workers: W, perWorker, twoViews: objective.twoViews, backend: engine.backend, budget: engineMemoryBudget(engine.backend) });
   if (refusal) throw new ConfigError(refusal);
 
+  const frozenBatchNorm = batchNormFrozen(cfg);
   const group = await ReplicaGroup.start(backbone, {
     workers: W,
     batchSize: B,
     twoViews: objective.twoViews,
-    frozenBatchNorm: batchNormFrozen(cfg),
+    frozenBatchNorm,
     backend: engine.backend as TrainConfig['backend'],
     optimizer: { name: cfg.optimizer, momentum: cfg.momentum, weightDecay: cfg.weightDecay },
     clipGradNorm: cfg.clipGradNorm,
   });
   try {
-    emit({ type: 'info', message: `data-parallel: ${W} worker replicas, ${group.shards.map((s) => s.count).join(' + ')} images per step, ${batchNormFrozen(cfg) ? 'frozen BatchNorm statistics' : 'synchronized BatchNorm'}; ${(group.sharedBytes / 2 ** 20).toFixed(0)} MiB shared memory` });
+    emit({ type: 'info', message: `data-parallel: ${W} worker replicas, ${group.shards.map((s) => s.count).join(' + ')} images per step, ${frozenBatchNorm ? 'frozen BatchNorm statistics' : 'synchronized BatchNorm'}; ${(group.sharedBytes / 2 ** 20).toFixed(0)} MiB shared memory` });
     startOutput(cfg, out, opts);
     const slots = optimizerSlotNames(backbone);
     const { stepsPerEpoch, totalSteps, warmupSteps, endStep, baseLr } = runSchedule(cfg, loader.batchesPerEpoch);
