@@ -7,6 +7,7 @@
 //  - IResNet's fc sees bn2's output flattened in C·H·W order (NCHW); Facet flattens NHWC (H·W·C), so its rows are
 //    permuted: Facet row (h·W + w)·C + c = PyTorch column c·H·W + h·W + w.
 //  - Everything else (BN vectors, PReLU slopes, LayerNorm, ViT's pos_embed / mask_token) is identical.
+import { convFromFacet, convToFacet, linearFromFacet, linearToFacet } from '@facet/onnx';
 import type { TensorData } from './tensor.js';
 
 /** How one Facet tensor maps onto its PyTorch counterpart. */
@@ -55,37 +56,20 @@ export function toTorch(values: Float32Array, facetShape: number[], map: LayoutM
 }
 
 function permute(src: Float32Array, facetShape: number[], map: LayoutMap, intoFacet: boolean): Float32Array {
-  if (map.kind === 'same') return Float32Array.from(src);
-  const out = new Float32Array(src.length);
-  // pairs (facet index, torch index); copy in the requested direction
-  const put = intoFacet ? (f: number, t: number) => (out[f] = src[t]!) : (f: number, t: number) => (out[t] = src[f]!);
-  if (map.kind === 'linear' || map.kind === 'linear-chw') {
-    const [inF, outF] = facetShape as [number, number];
-    for (let i = 0; i < inF; i++) {
-      let ti = i;
-      if (map.kind === 'linear-chw') {
-        const c = i % map.channels;
-        const hw = (i - c) / map.channels;
-        ti = c * map.height * map.width + hw;
-      }
-      for (let o = 0; o < outF; o++) put(i * outF + o, o * inF + ti);
+  switch (map.kind) {
+    case 'same':
+      return Float32Array.from(src);
+    case 'linear':
+    case 'linear-chw': {
+      const [inF, outF] = facetShape as [number, number];
+      const chw: [number, number, number] | undefined = map.kind === 'linear-chw' ? [map.channels, map.height, map.width] : undefined;
+      return intoFacet ? linearToFacet(src, outF, inF, chw) : linearFromFacet(src, inF, outF, chw);
     }
-    return out;
+    case 'conv':
+      return intoFacet
+        ? convToFacet(src, torchShape(facetShape, map), map.groups).data
+        : convFromFacet(src, facetShape, facetShape[3]! * map.groups, map.groups).data;
   }
-  const [kh, kw, inC, opg] = facetShape as [number, number, number, number];
-  const ipg = inC / map.groups;
-  for (let y = 0; y < kh; y++) {
-    for (let x = 0; x < kw; x++) {
-      for (let c = 0; c < inC; c++) {
-        const g = Math.floor(c / ipg);
-        const j = c - g * ipg;
-        for (let m = 0; m < opg; m++) {
-          put(((y * kw + x) * inC + c) * opg + m, (((g * opg + m) * ipg + j) * kh + y) * kw + x);
-        }
-      }
-    }
-  }
-  return out;
 }
 
 export function describeShape(t: TensorData | number[]): string {

@@ -24,7 +24,12 @@
 //     IResNet or MobileFaceNet → opset 13 ONNX: NCHW float input 'input.1' [N, 3, S, S] (dynamic N), output
 //     'embedding' [N, D], BatchNorm unfolded, RGB, no normalisation nodes (callers and insightface's ArcFaceONNX
 //     apply (p − 127.5)/127.5). Atomic write.
+//
+//   convToFacet / convFromFacet, linearToFacet / linearFromFacet
+//     PyTorch/ONNX ↔ Facet weight layouts (OIHW ↔ HWIO or the grouped filter; [out, in] ↔ [in, out] with IResNet's
+//     NCHW → NHWC flatten), shared with @facet/interop's .pth mapping.
 export { importOnnxBackbone, importOnnxGraph, detectBackbone, type ImportOnnxOptions, type ImportedOnnxBackbone } from './import.js';
 export { readOnnxGraph, parseOnnxGraph, inputNormalization, type OnnxGraph, type DataNode, type GraphValueInfo, type InputNormalization } from './graph.js';
 export { loadOnnxModel, type OnnxModel, type OnnxModelOptions, type OnnxEmbedInput } from './runtime.js';
 export { exportOnnx, encodeOnnx, canExportOnnx, type ExportOnnxOptions } from './export.js';
+export { convToFacet, convFromFacet, linearToFacet, linearFromFacet } from './layout.js';

@@ -3,41 +3,41 @@
 // [kh, kw, in, out/groups] with F[kh, kw, g·inPG + j, m] = W[g·outPG + m, j, kh, kw]; linear [out, in] ↔ [in, out];
 // IResNet's fc reads an NCHW flatten (c·H·W + p) in PyTorch and an NHWC one (p·C + c) in Facet.
 
-/** ONNX/PyTorch conv weight OIHW → Facet filter. */
-export function convToFacet(w: Float32Array, dims: number[], groups: number): { data: Float32Array; shape: number[] } {
+/**
+ * Every weight of a convolution with OIHW dims in `groups` groups as (Facet index, OIHW index): one walk serves both
+ * directions, so the two conversions are exact inverses by construction.
+ */
+function convIndexPairs(dims: number[], groups: number, visit: (facet: number, torch: number) => void): { inC: number; cols: number } {
   const [outC, inPG, kh, kw] = dims as [number, number, number, number];
   const inC = inPG * groups;
   const outPG = outC / groups;
   const cols = groups === 1 ? outC : outPG;
-  const out = new Float32Array(w.length);
   for (let o = 0; o < outC; o++) {
     const g = Math.floor(o / outPG);
     const m = o % outPG;
     for (let j = 0; j < inPG; j++) {
       const i = groups === 1 ? j : g * inPG + j;
       const col = groups === 1 ? o : m;
-      for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) out[((y * kw + x) * inC + i) * cols + col] = w[((o * inPG + j) * kh + y) * kw + x]!;
+      for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) visit(((y * kw + x) * inC + i) * cols + col, ((o * inPG + j) * kh + y) * kw + x);
     }
   }
-  return { data: out, shape: [kh, kw, inC, cols] };
+  return { inC, cols };
+}
+
+/** ONNX/PyTorch conv weight OIHW → Facet filter. */
+export function convToFacet(w: Float32Array, dims: number[], groups: number): { data: Float32Array; shape: number[] } {
+  const out = new Float32Array(w.length);
+  const { inC, cols } = convIndexPairs(dims, groups, (f, t) => (out[f] = w[t]!));
+  return { data: out, shape: [dims[2]!, dims[3]!, inC, cols] };
 }
 
 /** Facet filter → ONNX/PyTorch OIHW, for a convolution with `outC` outputs in `groups` groups. */
 export function convFromFacet(f: Float32Array, shape: number[], outC: number, groups: number): { data: Float32Array; dims: number[] } {
-  const [kh, kw, inC, cols] = shape as [number, number, number, number];
-  const inPG = inC / groups;
-  const outPG = outC / groups;
+  const [kh, kw, inC] = shape as [number, number, number, number];
+  const dims = [outC, inC / groups, kh, kw];
   const out = new Float32Array(f.length);
-  for (let o = 0; o < outC; o++) {
-    const g = Math.floor(o / outPG);
-    const m = o % outPG;
-    for (let j = 0; j < inPG; j++) {
-      const i = groups === 1 ? j : g * inPG + j;
-      const col = groups === 1 ? o : m;
-      for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) out[((o * inPG + j) * kh + y) * kw + x] = f[((y * kw + x) * inC + i) * cols + col]!;
-    }
-  }
-  return { data: out, dims: [outC, inPG, kh, kw] };
+  convIndexPairs(dims, groups, (fi, t) => (out[t] = f[fi]!));
+  return { data: out, dims };
 }
 
 /**
